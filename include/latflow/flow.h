@@ -1,0 +1,211 @@
+/*
+ * latflow/flow.h -- gauge-equivariant normalizing flows for 2D U(1) lattice gauge theory
+ * (Kanwar et al., PRL 125 (2020) 121601 [2003.06413]; Albergo et al. 2101.08176).
+ *
+ * Representation (docs/flows.md): a batch of 2D U(1) configurations is a plain array of
+ * link angles
+ *     theta[(b*2 + mu)*V + s],   b = sample, mu = 0 (x) / 1 (y), s = x + L0*y,
+ * i.e. layout [batch][mu][site] (site x fastest, as in lattice.h). Angles are real
+ * numbers (not reduced mod 2 pi inside the flow); lf_flow_to_gauge reduces them.
+ * The prior is uniform (Haar) on every link, log r = -2V log(2 pi).
+ *
+ * The model is a stack of plaquette coupling layers: layer i updates links of direction
+ * mu = i mod 2 on stripes x_nu = off (mod 4), off = (i/2) mod 4, by transforming the
+ * "active" plaquette of each such link with a circle diffeomorphism (mixture of
+ * non-compact projections, or a circular rational-quadratic spline) whose parameters
+ * are the output of a periodic CNN fed with cos/sin of the "frozen" plaquettes.
+ *
+ *     lf_flow_config cfg;
+ *     lf_flow_preset("u1-tutorial", &cfg);
+ *     lf_flow_model *m;
+ *     if (lf_flow_model_alloc(&m, &cfg, seed)) ... lf_last_error() ...;
+ *     lf_flow_batch *wb;
+ *     lf_flow_batch_alloc(&wb, m, 64);
+ *     lf_flow_adam opt; lf_flow_adam_init(&opt, m, 1e-3);
+ *     for (step...) { lf_flow_train_step(m, wb, &opt, seed, step, &st); }
+ *     lf_flow_save(m, &opt, step, "model.safetensors");
+ *
+ * Ownership: *_alloc / *_free pairs; a model owns its parameters and gradients; a batch
+ * workspace owns the per-sample activations for one batch size and borrows the model.
+ * Thread contract: batch functions are OpenMP-parallel over samples with per-sample
+ * random streams (Philox keyed by (seed, purpose|step, sample)) and per-sample gradient
+ * buffers summed in sample order, so every result is independent of the thread count.
+ */
+#ifndef LATFLOW_FLOW_H
+#define LATFLOW_FLOW_H
+
+#include <stdint.h>
+
+#include "latflow/field.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- circle transforms */
+typedef enum {
+  LF_FLOW_NCP = 0,   /* mixture of non-compact projections + shift                */
+  LF_FLOW_SPLINE = 1 /* circular rational-quadratic spline + shift                */
+} lf_flow_tkind;
+
+/* A transform of one angle x with parameters p (raw network outputs).
+ *   NCP, weighted = 0: p = (s_1..s_K, t)            y = (1/K) sum_k g_{s_k}(x) + t
+ *   NCP, weighted = 1: p = (s_1..s_K, a_1..a_K, t)  weights softmax(a)
+ *       g_s(x) = 2 atan(e^s tan(x/2)) (branch continuous on (-pi, pi])
+ *   SPLINE: p = (a_1..a_K widths, b_1..b_K heights, c_1..c_K knot slopes, t); bins on
+ *       [0, 2pi), slope at 2pi = slope at 0, y = spline(x mod 2pi) + t.
+ * y is defined modulo 2 pi; y - x is a smooth periodic function of x. */
+typedef struct {
+  lf_flow_tkind kind;
+  int K;        /* mixture components or spline bins (1..32)   */
+  int weighted; /* NCP only: learned softmax mixture weights     */
+} lf_flow_tspec;
+
+#define LF_FLOW_MAXTP 128 /* max parameters of one transform */
+/* Clamps of the spline (fractions of 2 pi for widths/heights; absolute for slopes). */
+#define LF_FLOW_SPLINE_MIN_BIN 1e-3
+#define LF_FLOW_SPLINE_MIN_SLOPE 1e-3
+
+int lf_flow_transform_nparams(const lf_flow_tspec *t);
+/* y and logd = log dy/dx. */
+void lf_flow_transform_forward(const lf_flow_tspec *t, double x, const double *p, double *y,
+                               double *logd);
+/* x with forward(x) = y (mod 2 pi); x is returned in the transform's base interval
+ * ((-pi, pi] for NCP, [0, 2 pi) for splines). LF_ENOCONV if the root was not found. */
+int lf_flow_transform_inverse(const lf_flow_tspec *t, double y, const double *p, double *x);
+/* Reverse mode: given gy = dL/dy and gl = dL/dlogd, sets *gx = dL/dx and gp[i] = dL/dp_i
+ * (overwritten, nparams entries). */
+void lf_flow_transform_backward(const lf_flow_tspec *t, double x, const double *p, double gy,
+                                double gl, double *gx, double *gp);
+
+/* ---------------------------------------------------------------- model configuration */
+#define LF_FLOW_MAXHIDDEN 6
+typedef struct {
+  int L[2];          /* lattice extents, multiples of 4                            */
+  double beta;       /* Wilson coupling of the target S = -beta sum_P cos theta_P   */
+  int nlayers;       /* coupling layers (even, >= 2)                                */
+  lf_flow_tspec tr;  /* plaquette transform                                         */
+  int nhidden;       /* hidden conv layers of the context network                   */
+  int hidden[LF_FLOW_MAXHIDDEN]; /* their channel counts                            */
+  int kernel;        /* odd conv kernel size                                        */
+  double leak;       /* LeakyReLU slope (0.01 as in PyTorch)                         */
+  int rect_context;  /* 1: also feed cos/sin of 2x1 rectangles built from frozen
+                        plaquettes (two extra feature pairs)                        */
+} lf_flow_config;
+
+/* Fill cfg from a preset name: "u1-tutorial", "u1-spline", "u1-best" (8x8, beta 2).
+ * LF_EINVAL with the list of names if unknown. */
+int lf_flow_preset(const char *name, lf_flow_config *cfg);
+/* Validate (LF_EINVAL with what to change). */
+int lf_flow_config_check(const lf_flow_config *cfg);
+/* "L=8x8 beta=2 layers=16 transform=ncp K=2 weighted=0 hidden=8,8 kernel=3 leak=0.01 rect=0" */
+void lf_flow_config_format(const lf_flow_config *cfg, char *buf, size_t n);
+int lf_flow_config_parse(const char *text, lf_flow_config *cfg);
+
+/* ---------------------------------------------------------------- model */
+typedef struct lf_flow_model lf_flow_model;
+
+/* Parameters initialised like PyTorch's Conv2d default (uniform +-1/sqrt(fan_in)),
+ * keyed by (seed, layer, tensor). */
+int lf_flow_model_alloc(lf_flow_model **m, const lf_flow_config *cfg, uint64_t seed);
+void lf_flow_model_free(lf_flow_model *m);
+const lf_flow_config *lf_flow_model_config(const lf_flow_model *m);
+long lf_flow_model_volume(const lf_flow_model *m);
+size_t lf_flow_model_nparams(const lf_flow_model *m);
+/* The flat parameter and gradient vectors (owned by the model). */
+double *lf_flow_model_params(lf_flow_model *m);
+double *lf_flow_model_grad(lf_flow_model *m);
+
+/* Per-batch workspace (activations of every layer for the backward pass). */
+typedef struct lf_flow_batch lf_flow_batch;
+int lf_flow_batch_alloc(lf_flow_batch **wb, const lf_flow_model *m, int batch);
+void lf_flow_batch_free(lf_flow_batch *wb);
+int lf_flow_batch_size(const lf_flow_batch *wb);
+
+/* Uniform prior angles for samples first..first+n-1 of stream `tag`
+ * (LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, ...)), in (-pi, pi). Returns log r (same for all). */
+double lf_flow_prior_sample(const lf_flow_model *m, uint64_t seed, uint64_t tag, long first,
+                            int n, double *z);
+double lf_flow_prior_logp(const lf_flow_model *m);
+
+/* x = f(z) for wb's batch size (n <= batch) and log q(x) = log r(z) - log|det df/dz|.
+ * Activations are kept in wb for lf_flow_backward. z and x may be the same array. */
+int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *z,
+                    double *x, double *logq);
+/* z = f^-1(x) and log q(x). */
+int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *x,
+                    double *z, double *logq);
+/* After lf_flow_forward: accumulate into the model gradient (overwritten, not added)
+ *   dL/dparams for L = sum_b [ <gx_b, x_b> + glogq_b * log q_b ]
+ * gx: [n][2][V] (dL/dx), glogq: [n]. Per-sample gradients are summed in sample order. */
+int lf_flow_backward(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
+                     const double *glogq);
+/* Same as lf_flow_backward but also returns dL/dz in gz ([n][2][V]); for tests. */
+int lf_flow_backward_input(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
+                           const double *glogq, double *gz);
+
+/* Layer-level access for tests: apply layer l alone to one configuration. */
+int lf_flow_layer_forward(const lf_flow_model *m, int l, const double *in, double *out,
+                          double *logdet);
+int lf_flow_layer_inverse(const lf_flow_model *m, int l, const double *in, double *out,
+                          double *logdet);
+int lf_flow_model_nlayers(const lf_flow_model *m);
+
+/* ---------------------------------------------------------------- U(1) physics on angles */
+/* S = -beta sum_P cos(theta_P), plaquette theta_P(s) = th0(s)+th1(s+x)-th0(s+y)-th1(s);
+ * if grad != NULL it receives dS/dtheta ([2][V], overwritten). */
+double lf_flow_action(const lf_flow_model *m, double beta, const double *theta, double *grad);
+/* Mean plaquette <cos theta_P> and geometric charge Q = (1/2pi) sum_P arg(e^{i theta_P}). */
+double lf_flow_plaquette(const lf_flow_model *m, const double *theta);
+double lf_flow_topo_charge(const lf_flow_model *m, const double *theta);
+/* Random gauge transformation theta_mu(s) += alpha(s) - alpha(s+mu) (tests). */
+void lf_flow_gauge_transform(const lf_flow_model *m, const double *alpha, double *theta);
+/* Converters between one configuration of angles and a U(1) lf_gauge on a 2D lattice
+ * with the same extents (LF_EINVAL otherwise). to_gauge: U = exp(i theta). */
+int lf_flow_to_gauge(const lf_flow_model *m, const double *theta, lf_gauge *f);
+int lf_flow_from_gauge(const lf_flow_model *m, const lf_gauge *f, double *theta);
+
+/* ---------------------------------------------------------------- training */
+typedef struct {
+  double lr, beta1, beta2, eps;
+  long t;      /* steps taken                                                */
+  size_t n;
+  double *m, *v; /* moments (owned)                                           */
+} lf_flow_adam;
+int lf_flow_adam_init(lf_flow_adam *opt, const lf_flow_model *m, double lr);
+void lf_flow_adam_clear(lf_flow_adam *opt);
+/* PyTorch Adam update of the model parameters with the model gradient. */
+void lf_flow_adam_step(lf_flow_adam *opt, lf_flow_model *m);
+
+typedef struct {
+  double loss;       /* mean(log q + S)                                          */
+  double loss_err;   /* standard error of the mean                                */
+  double ess;        /* effective sample size / batch, from the batch weights    */
+  double acceptance; /* independence Metropolis acceptance over the batch order  */
+  double grad_norm;
+} lf_flow_step_stats;
+
+/* One reverse-KL step: prior sample (tag step), forward, action, loss, backward, Adam.
+ * Reparameterisation gradient of L = mean_b (log q(x_b) + S(x_b)).
+ * LF_ENAN (parameters untouched) if the loss or a gradient is not finite. */
+int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_flow_adam *opt, uint64_t seed,
+                       long step, lf_flow_step_stats *st);
+/* Only loss and gradient (no update). */
+int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
+                      lf_flow_step_stats *st);
+/* Batch ESS/B from log weights (log-sum-exp stable); n entries. */
+double lf_flow_ess(const double *logw, long n);
+
+/* ---------------------------------------------------------------- files */
+/* safetensors: tensors "params", "adam_m", "adam_v" (F64) and string metadata
+ * (format, config, step, seed, adam_t, lr). Atomic write. opt may be NULL. */
+int lf_flow_save(const lf_flow_model *m, const lf_flow_adam *opt, long step, uint64_t seed,
+                 const char *path);
+/* Load: allocates *m (and fills opt if not NULL: allocates its moments). */
+int lf_flow_load(lf_flow_model **m, lf_flow_adam *opt, long *step, uint64_t *seed,
+                 const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
