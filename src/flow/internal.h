@@ -50,3 +50,47 @@ void lf_flow_cnn_backward(const lf_flow_cnn *c, const double *w, const double *a
                           const double *gout, double *gin, double *gw, double *scratch);
 
 #endif
+
+/* ---------------------------------------------------------------- model internals */
+typedef struct {
+  int mu, off;
+  int nact;
+  int *alink;     /* site of each active link (direction mu)          */
+  int *aplaq;     /* site of the plaquette it enters with sign +       */
+  double *frozen; /* [V]: 1 on frozen plaquettes, 0 elsewhere          */
+  size_t poff;    /* offset of this layer's CNN parameters             */
+} lf_flow_layer;
+
+struct lf_flow_model {
+  lf_flow_config cfg;
+  int L0, L1;
+  long V;
+  int *up0, *up1, *dn0, *dn1; /* neighbours of s                      */
+  int *nb;                    /* kernel taps [k*k][V]                  */
+  lf_flow_cnn cnn;            /* same shape for every layer            */
+  int ntp;                    /* parameters of one plaquette transform */
+  lf_flow_layer *layers;
+  size_t nparams;
+  double *params, *grad;
+};
+
+/* Per-sample work of one coupling layer (coupling.c). */
+typedef struct {
+  double *plaq;    /* [V] plaquettes of the layer input (saved)            */
+  double *act;     /* CNN activations (saved)                              */
+  double *scratch; /* CNN scratch                                          */
+  double *gP;      /* [V]                                                  */
+  double *gout;    /* [ntp][V]                                             */
+  double *gfeat;   /* [ch0][V]                                             */
+} lf_flow_lwork;
+
+void lf_flow_plaquettes(const lf_flow_model *m, const double *theta, double *P);
+/* One sample through layer l; returns LF_OK; logJ = sum of log f'. */
+void lf_flow_coupling_forward(const lf_flow_model *m, int l, const double *in, double *out,
+                              double *logJ, lf_flow_lwork *w);
+int lf_flow_coupling_inverse(const lf_flow_model *m, int l, const double *in, double *out,
+                             double *logJ, lf_flow_lwork *w);
+/* g (2V): on entry dL/d(out), on exit dL/d(in); gl = dL/dlogJ; gw += parameter grads.
+ * Uses the activations saved by the last forward call with the same w. */
+void lf_flow_coupling_backward(const lf_flow_model *m, int l, double *g, double gl, double *gw,
+                               lf_flow_lwork *w);

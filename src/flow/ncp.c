@@ -47,9 +47,9 @@ static void ncp_forward(const lf_flow_tspec *t, double x, const double *p, doubl
                         double *logd) {
   double w[64];
   ncp_weights(t, p, w);
-  double g, gd;
-  ncp_eval(t->K, w, p, lf_flow_wrap(x), &g, &gd);
-  *y = g + p[ncp_nparams(t) - 1];
+  double g, gd, xr = lf_flow_wrap(x);
+  ncp_eval(t->K, w, p, xr, &g, &gd);
+  *y = g + p[ncp_nparams(t) - 1] + (x - xr); /* lift: y - x is smooth and periodic */
   *logd = log(gd);
 }
 

@@ -76,7 +76,7 @@ static void spline_forward(const lf_flow_tspec *t, double x, const double *p, do
   double A = s * xi * xi + dk * q;
   double B = s + (dk1 + dk - 2 * s) * q;
   double N = dk1 * xi * xi + 2 * s * q + dk * (1 - xi) * (1 - xi);
-  *y = kn.yk[k] + hk * A / B + kn.t;
+  *y = kn.yk[k] + hk * A / B + kn.t + (x - xr); /* lift: y - x smooth, periodic */
   *logd = 2 * log(s) + log(N) - 2 * log(B);
 }
 
