@@ -120,11 +120,20 @@ typedef struct {
   int k, taps;             /* odd kernel size, taps = k^nd             */
   int cin, cout;
   int *rowsrc; /* private: [k^(nd-1) row offsets][vol/L0 rows] source row table */
+  int *nbr;    /* private: [vol][taps] neighbour table of the batch-lane kernels (or NULL) */
+  int method;  /* lf_nn_conv_method, LF_NN_CONV_AUTO after init */
 } lf_nn_conv;
+
+/* Algorithm: AUTO picks the batch-lane direct kernels when batch >= 8 (and the
+ * neighbour table vol*taps fits in 2^24 ints), else im2col + OpenBLAS dgemm; docs/nn.md
+ * has the measurements. Forcing is for tests and benchmarks; results agree to rounding. */
+typedef enum { LF_NN_CONV_AUTO = 0, LF_NN_CONV_IM2COL, LF_NN_CONV_LANES } lf_nn_conv_method;
 
 /* LF_EINVAL if nd not in 2..4, an extent < 1, k even or < 1, channels < 1. */
 int lf_nn_conv_init(lf_nn_conv *c, int nd, const int *L, int k, int cin, int cout);
 void lf_nn_conv_clear(lf_nn_conv *c);
+/* LF_EUNSUP if LANES is asked but the neighbour table was too large to build. */
+int lf_nn_conv_set_method(lf_nn_conv *c, lf_nn_conv_method m);
 /* Forward. ws: scratch. y must not alias x. */
 int lf_nn_conv_forward(const lf_nn_conv *c, int batch, const double *restrict w,
                        const double *restrict bias, const double *restrict x,

@@ -1,0 +1,286 @@
+/*
+ * conv_lane.c -- the "batch-lane" direct kernels of the periodic convolution, used
+ * when batch >= LF_NN_LANES (conv.c dispatches; docs/nn.md says why by measurement).
+ *
+ * Layout: samples are processed in chunks of LF_NN_LANES = 8; inside a chunk the data
+ * are transposed to t[c][s][lane] (lane = sample within the chunk, zero-padded), so
+ * one site of one channel is a 64-byte line = two 4-wide vectors. A tap is then a
+ * table lookup nbr[s][t] and two aligned vector loads, for ANY lattice shape, and
+ *   forward:  y[co][s][:] = b[co] + sum_{ci,t} w[co][ci][t] x[ci][nbr(s,t)][:]
+ *   input gradient: the same kernel on dy with reflected taps (offset -d(t)),
+ *   weight gradient: dw[co][ci][t] = sum_{s,lane} dy[co][s][lane] x[ci][nbr(s,t)][lane]
+ * register-tiled (4 output channels x 8 lanes for forward; 2 channels x 3 taps x 8
+ * lanes for dw). Math: conv.c and docs/nn.md.
+ *
+ * Thread contract: work units are (chunk, site range) pairs fixed by the shapes only;
+ * forward/dx units write disjoint outputs; dw/db partials are kept per unit and summed
+ * in unit order afterwards, so results are bitwise independent of the thread count.
+ * Uses GCC/Clang vector extensions (4 x double).
+ */
+#include "internal.h"
+
+#include <omp.h>
+#include <string.h>
+
+typedef double v4d __attribute__((vector_size(32)));
+#define LANES LF_NN_LANES
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Partials budget (doubles) that bounds how finely sites are split for dw. */
+#define PART_BUDGET (1L << 22)
+
+typedef struct {
+  int nch, nsb; /* chunks of LANES samples, site blocks per chunk */
+  long nunits;
+} lane_plan;
+
+static lane_plan plan(const lf_nn_conv *c, int batch) {
+  lane_plan p;
+  p.nch = (batch + LANES - 1) / LANES;
+  long V = c->vol, nw = (long)c->cout * c->cin * c->taps + c->cout;
+  int nsb = V >= 4096 ? 8 : V >= 1024 ? 4 : V >= 256 ? 2 : 1;
+  while (nsb > 1 && (long)p.nch * nsb * nw > PART_BUDGET) nsb /= 2;
+  p.nsb = nsb;
+  p.nunits = (long)p.nch * nsb;
+  return p;
+}
+
+size_t lf_nn_conv_lane_scratch(const lf_nn_conv *c, int batch) {
+  lane_plan p = plan(c, batch);
+  size_t cv = (size_t)p.nch * LANES * (size_t)c->vol * 8;
+  size_t nw = (size_t)c->cout * (size_t)c->cin * (size_t)c->taps;
+  /* backward: xt, dyt, dxt + transposed weights + partials */
+  return cv * (size_t)(2 * c->cin + c->cout) + nw * 8 + (size_t)p.nunits * (nw + (size_t)c->cout) * 8 +
+         6 * LF_ALIGN;
+}
+
+/* t[ch][c][s][lane] = in[ch*LANES + lane][c][s] (zero for samples >= batch). */
+static void to_lanes(int batch, int C, long V, const double *restrict in, double *restrict t,
+                     int nch) {
+#pragma omp for schedule(static)
+  for (long cc = 0; cc < (long)nch * C; cc++) {
+    int ch = (int)(cc / C), c = (int)(cc % C);
+    double *restrict d = t + cc * V * LANES;
+    for (int l = 0; l < LANES; l++) {
+      int b = ch * LANES + l;
+      if (b < batch) {
+        const double *restrict s = in + ((long)b * C + c) * V;
+        for (long i = 0; i < V; i++) d[i * LANES + l] = s[i];
+      } else
+        for (long i = 0; i < V; i++) d[i * LANES + l] = 0.0;
+    }
+  }
+}
+
+static void from_lanes(int batch, int C, long V, const double *restrict t, double *restrict out) {
+#pragma omp for schedule(static)
+  for (long bc = 0; bc < (long)batch * C; bc++) {
+    int b = (int)(bc / C), c = (int)(bc % C);
+    const double *restrict s = t + (((long)(b / LANES) * C + c) * V) * LANES + b % LANES;
+    double *restrict d = out + bc * V;
+    for (long i = 0; i < V; i++) d[i] = s[i * LANES];
+  }
+}
+
+/* y[co0 .. co0+cb-1][s][:] over s in [s0, s1). wr: [C][T][Cout] (co contiguous). */
+static ALWAYS_INLINE void fwd_tile(const int cb, int C, int T, int Cout, long V,
+                                   const int *restrict nbr, int reflect, long s0, long s1,
+                                   const double *restrict wr, const double *restrict bias,
+                                   const double *restrict xt, double *restrict yt) {
+  for (long s = s0; s < s1; s++) {
+    v4d a0[4], a1[4];
+    for (int c = 0; c < cb; c++) {
+      double b = bias ? bias[c] : 0.0;
+      a0[c] = (v4d){b, b, b, b};
+      a1[c] = a0[c];
+    }
+    const int *restrict ns = nbr + s * T;
+    for (int ci = 0; ci < C; ci++) {
+      const double *restrict xc = xt + (long)ci * V * LANES;
+      const double *restrict wc = wr + (long)ci * T * Cout;
+      for (int t = 0; t < T; t++) {
+        const double *xp = xc + (long)ns[reflect ? T - 1 - t : t] * LANES;
+        v4d x0 = *(const v4d *)xp, x1 = *(const v4d *)(xp + 4);
+        const double *restrict wt = wc + (long)t * Cout;
+        for (int c = 0; c < cb; c++) {
+          a0[c] += wt[c] * x0;
+          a1[c] += wt[c] * x1;
+        }
+      }
+    }
+    for (int c = 0; c < cb; c++) {
+      double *yp = yt + ((long)c * V + s) * LANES;
+      *(v4d *)yp = a0[c];
+      *(v4d *)(yp + 4) = a1[c];
+    }
+  }
+}
+
+static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect, long s0,
+                     long s1, const double *wr, const double *bias, const double *xt,
+                     double *yt) {
+  int co = 0;
+  for (; co + 4 <= Cout; co += 4)
+    fwd_tile(4, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bias ? bias + co : NULL, xt,
+             yt + (long)co * V * LANES);
+  const double *bp = bias ? bias + co : NULL;
+  double *yp = yt + (long)co * V * LANES;
+  switch (Cout - co) {
+  case 3: fwd_tile(3, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+  case 2: fwd_tile(2, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+  case 1: fwd_tile(1, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+  default: break;
+  }
+}
+
+static inline double hsum(v4d a, v4d b) {
+  v4d s = a + b;
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* dw[co0+c][ci][t0+u] += sum_{s, lane} dy[co0+c][s] x[ci][nbr(s, t0+u)], c < cb, u < tb. */
+static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, long V,
+                                  const int *restrict nbr, long s0, long s1, int ci, int t0,
+                                  const double *restrict dyt, const double *restrict xt,
+                                  double *restrict dw) {
+  v4d a[2][3][2];
+  for (int c = 0; c < cb; c++)
+    for (int u = 0; u < tb; u++) a[c][u][0] = a[c][u][1] = (v4d){0, 0, 0, 0};
+  const double *restrict xc = xt + (long)ci * V * LANES;
+  for (long s = s0; s < s1; s++) {
+    v4d d0[2], d1[2];
+    for (int c = 0; c < cb; c++) {
+      const double *dp = dyt + ((long)c * V + s) * LANES;
+      d0[c] = *(const v4d *)dp;
+      d1[c] = *(const v4d *)(dp + 4);
+    }
+    const int *restrict ns = nbr + s * T + t0;
+    for (int u = 0; u < tb; u++) {
+      const double *xp = xc + (long)ns[u] * LANES;
+      v4d x0 = *(const v4d *)xp, x1 = *(const v4d *)(xp + 4);
+      for (int c = 0; c < cb; c++) {
+        a[c][u][0] += d0[c] * x0;
+        a[c][u][1] += d1[c] * x1;
+      }
+    }
+  }
+  for (int c = 0; c < cb; c++)
+    for (int u = 0; u < tb; u++) dw[((long)c * cin + ci) * T + t0 + u] += hsum(a[c][u][0], a[c][u][1]);
+}
+
+static void dw_unit(int cin, int cout, int T, long V, const int *nbr, long s0, long s1,
+                    const double *dyt, const double *xt, double *dw) {
+  for (int co = 0; co < cout; co += 2) {
+    int cb = cout - co >= 2 ? 2 : 1;
+    const double *dp = dyt + (long)co * V * LANES;
+    double *wp = dw + (long)co * cin * T;
+    for (int ci = 0; ci < cin; ci++) {
+      int t = 0;
+      if (cb == 2) {
+        for (; t + 3 <= T; t += 3) dw_tile(2, 3, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t < T; t++) dw_tile(2, 1, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+      } else {
+        for (; t + 3 <= T; t += 3) dw_tile(1, 3, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t < T; t++) dw_tile(1, 1, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+      }
+    }
+  }
+}
+
+static inline void unit_range(const lane_plan *p, long V, long u, int *ch, long *s0, long *s1) {
+  *ch = (int)(u / p->nsb);
+  int sb = (int)(u % p->nsb);
+  *s0 = sb * V / p->nsb;
+  *s1 = (sb + 1) * V / p->nsb;
+}
+
+int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, const double *bias,
+                            const double *x, double *y, lf_arena *ws) {
+  const lane_plan p = plan(c, batch);
+  const long V = c->vol, cv = (long)p.nch * V * LANES;
+  const int T = c->taps, cin = c->cin, cout = c->cout;
+  double *xt = lf_arena_alloc(ws, (size_t)(cv * cin) * 8);
+  double *yt = xt ? lf_arena_alloc(ws, (size_t)(cv * cout) * 8) : NULL;
+  double *wr = yt ? lf_arena_alloc(ws, (size_t)cout * cin * T * 8) : NULL;
+  if (!wr) return lf_error_context(LF_ENOMEM, "convolution scratch (enlarge the arena)");
+  for (int co = 0; co < cout; co++) /* wr[ci][t][co] */
+    for (int ci = 0; ci < cin; ci++)
+      for (int t = 0; t < T; t++)
+        wr[((long)ci * T + t) * cout + co] = w[((long)co * cin + ci) * T + t];
+#pragma omp parallel
+  {
+    to_lanes(batch, cin, V, x, xt, p.nch);
+#pragma omp for schedule(static)
+    for (long u = 0; u < p.nunits; u++) {
+      int ch;
+      long s0, s1;
+      unit_range(&p, V, u, &ch, &s0, &s1);
+      fwd_unit(cin, T, cout, V, c->nbr, 0, s0, s1, wr, bias, xt + (long)ch * cin * V * LANES,
+               yt + (long)ch * cout * V * LANES);
+    }
+    from_lanes(batch, cout, V, yt, y);
+  }
+  return LF_OK;
+}
+
+int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, const double *x,
+                             const double *dy, double *dx, double *dw, double *db,
+                             lf_arena *ws) {
+  const lane_plan p = plan(c, batch);
+  const long V = c->vol, cv = (long)p.nch * V * LANES;
+  const int T = c->taps, cin = c->cin, cout = c->cout;
+  const long nw = (long)cout * cin * T, np = nw + cout;
+  const int want_w = dw || db;
+  double *dyt = lf_arena_alloc(ws, (size_t)(cv * cout) * 8);
+  double *xt = dyt && want_w ? lf_arena_alloc(ws, (size_t)(cv * cin) * 8) : NULL;
+  double *dxt = dyt && dx ? lf_arena_alloc(ws, (size_t)(cv * cin) * 8) : NULL;
+  double *wr = dyt && dx ? lf_arena_alloc(ws, (size_t)nw * 8) : NULL;
+  double *part = dyt && want_w ? lf_arena_alloc(ws, (size_t)(p.nunits * np) * 8) : NULL;
+  if (!dyt || (want_w && (!xt || !part)) || (dx && (!dxt || !wr)))
+    return lf_error_context(LF_ENOMEM, "convolution backward scratch (enlarge the arena)");
+  if (dx) /* wr[co][t][ci] = w[co][ci][t] */
+    for (int co = 0; co < cout; co++)
+      for (int ci = 0; ci < cin; ci++)
+        for (int t = 0; t < T; t++)
+          wr[((long)co * T + t) * cin + ci] = w[((long)co * cin + ci) * T + t];
+  if (want_w) memset(part, 0, (size_t)(p.nunits * np) * 8);
+#pragma omp parallel
+  {
+    to_lanes(batch, cout, V, dy, dyt, p.nch);
+    if (want_w) to_lanes(batch, cin, V, x, xt, p.nch);
+#pragma omp for schedule(static)
+    for (long u = 0; u < p.nunits; u++) {
+      int ch;
+      long s0, s1;
+      unit_range(&p, V, u, &ch, &s0, &s1);
+      const double *dyc = dyt + (long)ch * cout * V * LANES;
+      if (dx)
+        fwd_unit(cout, T, cin, V, c->nbr, 1, s0, s1, wr, NULL, dyc,
+                 dxt + (long)ch * cin * V * LANES);
+      if (want_w) {
+        double *pw = part + u * np;
+        dw_unit(cin, cout, T, V, c->nbr, s0, s1, dyc, xt + (long)ch * cin * V * LANES, pw);
+        for (int co = 0; co < cout; co++) {
+          const double *dp = dyc + (long)co * V * LANES;
+          v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+          for (long s = s0; s < s1; s++) {
+            a0 += *(const v4d *)(dp + s * LANES);
+            a1 += *(const v4d *)(dp + s * LANES + 4);
+          }
+          pw[nw + co] = hsum(a0, a1);
+        }
+      }
+    }
+    if (dx) from_lanes(batch, cin, V, dxt, dx);
+  }
+  if (want_w)
+    for (long u = 0; u < p.nunits; u++) {
+      const double *pw = part + u * np;
+      if (dw)
+        for (long i = 0; i < nw; i++) dw[i] += pw[i];
+      if (db)
+        for (int co = 0; co < cout; co++) db[co] += pw[nw + co];
+    }
+  return LF_OK;
+}

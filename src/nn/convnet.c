@@ -1,0 +1,183 @@
+/*
+ * convnet.c -- a stack of periodic convolutions with activations (the coupling
+ * network of lattice flows: Kanwar et al. 2003.06413, Albergo et al. 2101.08176).
+ *
+ *   a_{-1} = x,  z_l = conv_l(a_{l-1}),  a_l = act(z_l)  (out_act for the last layer).
+ * Backward walks the layers in reverse: dz_l = act'(z_l) * da_l,
+ * da_{l-1} = conv_l^T dz_l, parameter gradients accumulated into the store.
+ *
+ * Memory: forward with saving leaves x, z_l and a_l in the caller's arena (the
+ * lf_nn_saved record); everything else is scratch. Thread contract: as conv.c --
+ * outputs are bitwise independent of OMP_NUM_THREADS.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int lf_nn_convnet_init(lf_nn_convnet *net, const lf_nn_convnet_cfg *cfg, lf_nn_params *P,
+                       const char *prefix) {
+  memset(net, 0, sizeof *net);
+  if (cfg->nlayers < 1 || cfg->nlayers > LF_NN_MAX_LAYERS)
+    return LF_ERROR(LF_EINVAL, "conv net needs 1..%d layers (got %d)", LF_NN_MAX_LAYERS,
+                    cfg->nlayers);
+  net->cfg = *cfg;
+  int rc = LF_OK;
+  for (int l = 0; l < cfg->nlayers && !rc; l++) {
+    rc = lf_nn_conv_init(&net->conv[l], cfg->nd, cfg->L, cfg->kernel, cfg->channels[l],
+                         cfg->channels[l + 1]);
+    if (rc) {
+      lf_error_context(rc, "conv net layer %d", l);
+      break;
+    }
+    char name[LF_NN_NAME_MAX];
+    long shape[2 + LF_NN_MAXDIM];
+    shape[0] = cfg->channels[l + 1];
+    shape[1] = cfg->channels[l];
+    for (int mu = 0; mu < cfg->nd; mu++) shape[2 + mu] = cfg->kernel;
+    if (snprintf(name, sizeof name, "%s.%d.weight", prefix, l) >= (int)sizeof name) {
+      rc = LF_ERROR(LF_EINVAL, "parameter prefix '%s' too long", prefix);
+      break;
+    }
+    rc = lf_nn_params_add(P, name, 2 + cfg->nd, shape, &net->widx[l]);
+    if (rc) break;
+    snprintf(name, sizeof name, "%s.%d.bias", prefix, l);
+    rc = lf_nn_params_add(P, name, 1, shape, &net->bidx[l]);
+  }
+  if (rc) {
+    lf_nn_convnet_clear(net);
+    return rc;
+  }
+  net->vol = net->conv[0].vol;
+  return LF_OK;
+}
+
+void lf_nn_convnet_clear(lf_nn_convnet *net) {
+  for (int l = 0; l < LF_NN_MAX_LAYERS; l++) lf_nn_conv_clear(&net->conv[l]);
+}
+
+void lf_nn_convnet_init_weights(lf_nn_convnet *net, lf_nn_params *P, double gain,
+                                double last_gain, uint64_t seed) {
+  int n = net->cfg.nlayers;
+  for (int l = 0; l < n; l++) {
+    lf_nn_init_xavier_normal(P, net->widx[l], l == n - 1 ? last_gain : gain, seed);
+    lf_nn_init_zeros(P, net->bidx[l]);
+  }
+}
+
+double lf_nn_convnet_macs(const lf_nn_convnet *net, int batch) {
+  double m = 0.0;
+  for (int l = 0; l < net->cfg.nlayers; l++) m += lf_nn_conv_macs(&net->conv[l], batch);
+  return m;
+}
+
+static long max_channels(const lf_nn_convnet *net) {
+  long m = 0;
+  for (int l = 0; l <= net->cfg.nlayers; l++)
+    if (net->cfg.channels[l] > m) m = net->cfg.channels[l];
+  return m;
+}
+
+size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch) {
+  size_t bv = (size_t)batch * (size_t)net->vol * sizeof(double);
+  size_t saved = sizeof(lf_nn_saved) + LF_ALIGN + bv * (size_t)net->cfg.channels[0] + LF_ALIGN;
+  size_t scratch = 0;
+  for (int l = 0; l < net->cfg.nlayers; l++) {
+    saved += 2 * (bv * (size_t)net->cfg.channels[l + 1] + LF_ALIGN);
+    size_t s = lf_nn_conv_scratch_bytes(&net->conv[l], batch);
+    if (s > scratch) scratch = s;
+  }
+  return saved + 2 * (bv * (size_t)max_channels(net) + LF_ALIGN) + scratch;
+}
+
+static inline lf_nn_act layer_act(const lf_nn_convnet *net, int l) {
+  return l == net->cfg.nlayers - 1 ? net->cfg.out_act : net->cfg.act;
+}
+
+int lf_nn_convnet_forward(const lf_nn_convnet *net, const lf_nn_params *P, int batch,
+                          const double *x, double *y, lf_arena *arena, lf_nn_saved **saved) {
+  const int n = net->cfg.nlayers;
+  const size_t bv = (size_t)batch * (size_t)net->vol;
+  if (batch < 1) return LF_ERROR(LF_EINVAL, "batch size %d must be >= 1", batch);
+  size_t mark = arena->used;
+  lf_nn_saved *sv = NULL;
+  double *ping = NULL, *pong = NULL;
+  if (saved) {
+    *saved = NULL;
+    sv = lf_arena_alloc(arena, sizeof *sv);
+    if (!sv) goto nomem;
+    memset(sv, 0, sizeof *sv);
+    sv->batch = batch;
+    sv->x = lf_arena_alloc(arena, bv * (size_t)net->cfg.channels[0] * sizeof(double));
+    if (!sv->x) goto nomem;
+    memcpy(sv->x, x, bv * (size_t)net->cfg.channels[0] * sizeof(double));
+    for (int l = 0; l < n; l++) {
+      size_t sz = bv * (size_t)net->cfg.channels[l + 1] * sizeof(double);
+      sv->z[l] = lf_arena_alloc(arena, sz);
+      if (!sv->z[l]) goto nomem;
+      if (l == n - 1) sv->a[l] = NULL; /* the output lives in y */
+      else if (layer_act(net, l) == LF_NN_ACT_NONE) sv->a[l] = sv->z[l];
+      else if (!(sv->a[l] = lf_arena_alloc(arena, sz))) goto nomem;
+    }
+  } else {
+    size_t sz = bv * (size_t)max_channels(net) * sizeof(double);
+    ping = lf_arena_alloc(arena, sz);
+    pong = ping ? lf_arena_alloc(arena, sz) : NULL;
+    if (!pong) goto nomem;
+  }
+  size_t keep = arena->used;
+  const double *in = x;
+  for (int l = 0; l < n; l++) {
+    const lf_nn_conv *c = &net->conv[l];
+    double *z = sv ? sv->z[l] : (l % 2 ? pong : ping);
+    double *a = l == n - 1 ? y : (sv ? sv->a[l] : z);
+    int rc = lf_nn_conv_forward(c, batch, lf_nn_params_ptr(P, net->widx[l]),
+                                lf_nn_params_ptr(P, net->bidx[l]), in, z, arena);
+    if (rc) {
+      arena->used = mark;
+      return lf_error_context(rc, "conv net forward, layer %d", l);
+    }
+    lf_nn_act_forward(layer_act(net, l), net->cfg.act_param, bv * (size_t)c->cout, z, a);
+    in = a;
+  }
+  arena->used = sv ? keep : mark;
+  if (saved) *saved = sv;
+  return LF_OK;
+nomem:
+  arena->used = mark;
+  return lf_error_context(LF_ENOMEM, "conv net forward needs %zu arena bytes at batch %d",
+                          lf_nn_convnet_arena_bytes(net, batch), batch);
+}
+
+int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
+                           const lf_nn_saved *sv, const double *dy, double *dx,
+                           lf_arena *arena) {
+  if (!sv) return LF_ERROR(LF_EINVAL, "backward needs the record of a forward with saving");
+  const int n = net->cfg.nlayers, batch = sv->batch;
+  const size_t bv = (size_t)batch * (size_t)net->vol;
+  size_t mark = arena->used, sz = bv * (size_t)max_channels(net) * sizeof(double);
+  double *dz = lf_arena_alloc(arena, sz);
+  double *g = dz ? lf_arena_alloc(arena, sz) : NULL;
+  if (!g) {
+    arena->used = mark;
+    return lf_error_context(LF_ENOMEM, "conv net backward scratch at batch %d", batch);
+  }
+  const double *gin = dy; /* dL/da_l */
+  for (int l = n - 1; l >= 0; l--) {
+    const lf_nn_conv *c = &net->conv[l];
+    lf_nn_act_backward(layer_act(net, l), net->cfg.act_param, bv * (size_t)c->cout, sv->z[l], gin,
+                       dz);
+    const double *in = l == 0 ? sv->x : sv->a[l - 1];
+    double *out = l == 0 ? dx : g;
+    int rc = lf_nn_conv_backward(c, batch, lf_nn_params_ptr(P, net->widx[l]), in, dz, out,
+                                 lf_nn_params_gptr(P, net->widx[l]),
+                                 lf_nn_params_gptr(P, net->bidx[l]), arena);
+    if (rc) {
+      arena->used = mark;
+      return lf_error_context(rc, "conv net backward, layer %d", l);
+    }
+    gin = g;
+  }
+  arena->used = mark;
+  return LF_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * src/nn/internal.h -- private helpers of the nn module: column blocks of the
+ * convolution, the OpenBLAS threading switch, the saved-for-backward record of a net.
+ */
+#ifndef LF_NN_INTERNAL_H
+#define LF_NN_INTERNAL_H
+
+#include "latflow/nn.h"
+
+/* Target number of (sample, site) columns per GEMM block. Blocks never depend on the
+ * thread count (see conv.c). */
+#define LF_NN_CONV_NB 256
+/* Maximum number of weight-gradient reduction groups (contiguous sample ranges). */
+#define LF_NN_CONV_GROUPS 16
+
+/* Samples per chunk of the batch-lane kernels (conv_lane.c); they run when
+ * batch >= LF_NN_LANES and the neighbour table fits in LF_NN_NBR_MAX entries. */
+#define LF_NN_LANES 8
+#define LF_NN_NBR_MAX (1L << 24)
+int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, const double *bias,
+                            const double *x, double *y, lf_arena *ws);
+int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, const double *x,
+                             const double *dy, double *dx, double *dw, double *db,
+                             lf_arena *ws);
+size_t lf_nn_conv_lane_scratch(const lf_nn_conv *c, int batch);
+static inline int lf_nn_conv_use_lanes(const lf_nn_conv *c, int batch) {
+  return c->nbr != NULL && batch >= LF_NN_LANES;
+}
+
+/* Make OpenBLAS single-threaded (we call it from inside OpenMP regions). Idempotent. */
+void lf_nn_blas_single_thread(void);
+
+/* A column block: samples b0..b0+nsb-1, rows r0..r0+nr-1 of each (row = x-line). */
+typedef struct {
+  int b0, nsb;
+  long r0, nr;
+} lf_nn_block;
+
+/* Number of reduction groups for a batch, and the sample range of group g. */
+static inline int lf_nn_ngroups(int batch) {
+  return batch < LF_NN_CONV_GROUPS ? batch : LF_NN_CONV_GROUPS;
+}
+static inline void lf_nn_group_range(int batch, int g, int *b0, int *b1) {
+  int G = lf_nn_ngroups(batch);
+  *b0 = (int)((long)g * batch / G);
+  *b1 = (int)((long)(g + 1) * batch / G);
+}
+
+/* Upper bound of the scratch bytes one conv forward or backward takes from the arena. */
+size_t lf_nn_conv_scratch_bytes(const lf_nn_conv *c, int batch);
+
+struct lf_nn_saved {
+  int batch;
+  double *x;                       /* input copy [batch][c0][V]                 */
+  double *z[LF_NN_MAX_LAYERS];     /* pre-activation of layer l [batch][c_{l+1}][V] */
+  double *a[LF_NN_MAX_LAYERS];     /* post-activation (input of layer l+1)      */
+};
+
+#endif
