@@ -176,13 +176,18 @@ int lf_reg_pg_open(lf_registry *reg, const char *url) {
   if (PQstatus(conn) != CONNECTION_OK) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", PQerrorMessage(conn));
-    for (char *p = msg; *p; p++)
-      if (*p == '\n') *p = ' ';
-    size_t l = strlen(msg);
-    while (l > 0 && msg[l - 1] == ' ') msg[--l] = '\0';
+    /* One line: newlines and tabs become single spaces. */
+    char *w = msg;
+    for (const char *p = msg; *p; p++) {
+      char ch = (*p == '\n' || *p == '\t') ? ' ' : *p;
+      if (ch == ' ' && (w == msg || w[-1] == ' ')) continue;
+      *w++ = ch;
+    }
+    while (w > msg && w[-1] == ' ') w--;
+    *w = '\0';
     pg_close(reg);
     return lf_reg_error(reg, LF_EDB,
-                        "cannot connect to PostgreSQL registry %s: %s. Check that the server "
+                        "cannot connect to PostgreSQL registry %s (%s); check that the server "
                         "is running and reachable, and the user name and password",
                         reg->location, msg);
   }

@@ -136,7 +136,9 @@ int lf_reg_schema_apply(lf_registry *reg) {
   }
   if (rc != LF_OK) {
     lf_reg_rollback(reg);
-    return lf_error_context(rc, "creating or migrating the registry schema (nothing was changed)");
+    return lf_error_context(rc, "creating or migrating the registry schema failed and was rolled "
+                                 "back, nothing was changed (if the database holds another "
+                                 "program's tables, give latflow a database of its own)");
   }
   LF_CHECK(lf_reg_commit(reg));
   reg->schema_version = version;
