@@ -266,7 +266,7 @@ int lf_nn_conv_forward(const lf_nn_conv *c, int batch, const double *restrict w,
     ws->used = mark;
     return lf_error_context(LF_ENOMEM, "convolution scratch (enlarge the arena)");
   }
-#pragma omp parallel num_threads(nth)
+#pragma omp parallel num_threads(nth) if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
   {
     double *col = buf + (size_t)omp_get_thread_num() * per;
     double *tmp = col + (size_t)K * (size_t)nbmax;
@@ -319,7 +319,7 @@ int lf_nn_conv_backward(const lf_nn_conv *c, int batch, const double *restrict w
       for (int ci = 0; ci < cin; ci++)
         memcpy(wt + ((long)ci * cout + co) * T, w + ((long)co * cin + ci) * T,
                (size_t)T * sizeof(double));
-#pragma omp parallel num_threads(nth)
+#pragma omp parallel num_threads(nth) if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
   {
     double *col = buf + (size_t)omp_get_thread_num() * per;
     double *dyt = col + (size_t)Kmax * (size_t)nbmax;

@@ -208,7 +208,7 @@ int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, con
     for (int ci = 0; ci < cin; ci++)
       for (int t = 0; t < T; t++)
         wr[((long)ci * T + t) * cout + co] = w[((long)co * cin + ci) * T + t];
-#pragma omp parallel
+#pragma omp parallel if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
   {
     to_lanes(batch, cin, V, x, xt, p.nch);
 #pragma omp for schedule(static)
@@ -245,7 +245,7 @@ int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, co
         for (int t = 0; t < T; t++)
           wr[((long)co * T + t) * cin + ci] = w[((long)co * cin + ci) * T + t];
   if (want_w) memset(part, 0, (size_t)(p.nunits * np) * 8);
-#pragma omp parallel
+#pragma omp parallel if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
   {
     to_lanes(batch, cout, V, dy, dyt, p.nch);
     if (want_w) to_lanes(batch, cin, V, x, xt, p.nch);

@@ -27,6 +27,10 @@ static inline int lf_nn_conv_use_lanes(const lf_nn_conv *c, int batch) {
   return c->nbr != NULL && batch >= LF_NN_LANES;
 }
 
+/* Below this many multiply-adds a conv runs on one thread (results are the same; it
+ * avoids fork/join cost on the small nets of tests and tiny lattices). */
+#define LF_NN_PAR_MIN_MACS 262144.0
+
 /* Make OpenBLAS single-threaded (we call it from inside OpenMP regions). Idempotent. */
 void lf_nn_blas_single_thread(void);
 
