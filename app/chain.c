@@ -6,11 +6,14 @@
  *
  * Run directory (--out DIR):
  *   run.json            command and parameters (checked on --resume)
- *   measurements.csv    traj,phase,plaquette,action,dH,exp_minus_dH,accepted,Q
+ *   measurements.csv    traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,
+ *                       poly_im,Q,t0 (Q: 2D U(1) geometric charge every trajectory, in 4D the
+ *                       clover charge after Wilson flow on --flow-every trajectories, else empty)
  *                       (phase 0 = thermalisation, 1 = measurement); heatbath rows have
  *                       dH = exp_minus_dH = 0 and accepted = 1. No wall-clock columns, so an
  *                       interrupted and resumed run reproduces the file bitwise.
  *   timing.csv          traj,seconds
+ *   flow.csv            traj,t,plaquette,E_plaq,E_clov,t2E_clov,Q (with --flow-time)
  *   checkpoint.lime     64-bit field + record "latflow-state" (JSON: next trajectory, seed,
  *                       counters). Random numbers are counter-based streams keyed by the
  *                       trajectory index, so (field, next trajectory, seed) is the whole state.
@@ -39,9 +42,9 @@ typedef struct {
   /* options */
   const char *group_s, *lattice_s, *action_s, *integrator_s, *start_s, *out, *resume,
       *plane_s, *name;
-  double beta, c1, tau;
+  double beta, c1, tau, flow_time, flow_eps, flow_dt;
   int steps, nor, precision, json, allow_change, quiet;
-  long ntraj, therm, save_every, ckpt_every;
+  long ntraj, therm, save_every, ckpt_every, flow_every;
   uint64_t seed;
   /* derived */
   lf_group group;
@@ -76,6 +79,8 @@ bad:
   return CLI_ERR;
 }
 
+static int has_geometric_q(const chain_cfg *c) { return c->group == LF_U1 && c->lat.nd == 2; }
+
 static int validate(chain_cfg *c) {
   const char *cmd = c->cmd;
   if (lf_group_parse(c->group_s, &c->group)) {
@@ -107,6 +112,15 @@ static int validate(chain_cfg *c) {
               c->is_hmc ? "ntraj" : "nsweep");
     return CLI_ERR;
   }
+  if (c->flow_time < 0 || !(c->flow_eps > 0) || !(c->flow_dt > 0) || c->flow_every < 0 ||
+      c->flow_time / c->flow_dt > 4096) {
+    cli_error(cmd, NULL, "--flow-time must be >= 0, --flow-eps and --flow-dt > 0 (at most 4096 rows per flow)");
+    return CLI_ERR;
+  }
+  if (c->flow_time > 0 && c->lat.nd != 4 && !has_geometric_q(c)) {
+    cli_error(cmd, NULL, "--flow-time measures the clover charge, which needs a 4D lattice");
+    return CLI_ERR;
+  }
   if (c->precision != 32 && c->precision != 64) {
     cli_error(cmd, NULL, "--precision must be 32 or 64, got %d", c->precision);
     return CLI_ERR;
@@ -136,12 +150,32 @@ static int validate(chain_cfg *c) {
   return CLI_OK;
 }
 
-/* Q for the summary: the 2D U(1) geometric charge when the observe module provides it. */
-static int has_topo(const chain_cfg *c) { return c->group == LF_U1 && c->lat.nd == 2; }
+/* Q every trajectory: the 2D U(1) geometric charge. In 4D, Q (clover) is measured after
+ * Wilson flow to --flow-time on every --flow-every-th trajectory. */
+static int flows(const chain_cfg *c) { return c->flow_time > 0 && c->flow_every > 0; }
 
-static double measure_q(const chain_cfg *c, const lf_gauge *f) {
-  (void)f; /* TODO: lf_observe topological charge once the observe module publishes it */
-  return has_topo(c) ? 0.0 : 0.0;
+/* Wilson flow of a copy of f to flow_time; one flow.csv row per measured flow time. Returns
+ * Q at the final time in *q and t0 (or NaN) in *t0. */
+static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
+                        long traj, FILE *fcsv, double *q, double *t0) {
+  int nt = (int)ceil(c->flow_time / c->flow_dt - 1e-9);
+  if (nt < 1) nt = 1;
+  double ts[4096];
+  lf_wflow_point pts[4096];
+  if (nt > 4096) nt = 4096;
+  for (int i = 0; i < nt; i++) ts[i] = i + 1 == nt ? c->flow_time : (i + 1) * c->flow_dt;
+  LF_CHECK(lf_gauge_copy(tmp, f));
+  LF_CHECK(lf_observe_wflow_measure(tmp, ts, nt, c->flow_eps, ws, pts));
+  for (int i = 0; i < nt; i++)
+    fprintf(fcsv, "%ld,%.6g,%.17g,%.17g,%.17g,%.17g,%.17g\n", traj, pts[i].t, pts[i].plaq,
+            pts[i].E_plaq, pts[i].E_clov, pts[i].t2E_clov, pts[i].Q);
+  fflush(fcsv);
+  *q = pts[nt - 1].Q;
+  if (lf_observe_wflow_scale(pts, nt, 0.3, 1, t0) != LF_OK) {
+    *t0 = (double)NAN;
+    lf_error_clear();
+  }
+  return LF_OK;
 }
 
 static int write_checkpoint(const chain_cfg *c, const lf_gauge *f, long next, long accepted) {
@@ -188,7 +222,9 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   const char *cmd = c->cmd;
   lf_gauge *f = NULL;
   lf_hmc_work *w = NULL;
-  FILE *csv = NULL, *tcsv = NULL;
+  FILE *csv = NULL, *tcsv = NULL, *fcsv = NULL;
+  lf_gauge *ftmp = NULL;
+  lf_wflow_ws ws = {0};
   cJSON *manifest = NULL;
   int rc = LF_EXIT_FAIL, st;
   char path[4096];
@@ -202,6 +238,19 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     lf_gauge_hot(f, c->seed);
   }
   if (c->is_hmc && (st = lf_mc_hmc_work_alloc(&w, f))) goto lib_fail;
+  if (flows(c)) {
+    if ((st = lf_gauge_alloc(&ftmp, &c->lat, c->group)) || (st = lf_observe_wflow_init(&ws, f)))
+      goto lib_fail;
+    char fpath[4096];
+    rundir_path(fpath, sizeof fpath, c->out, "flow.csv");
+    if (start > 0) rundir_csv_truncate(fpath, start - 1);
+    fcsv = fopen(fpath, start > 0 ? "a" : "w");
+    if (!fcsv) {
+      cli_error(cmd, "check that the output directory is writable", "cannot write %s", fpath);
+      goto done;
+    }
+    if (start == 0) fprintf(fcsv, "traj,t,plaquette,E_plaq,E_clov,t2E_clov,Q\n");
+  }
 
   /* measurements: truncate to the checkpoint on resume, then append */
   rundir_path(path, sizeof path, c->out, "measurements.csv");
@@ -216,7 +265,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     goto done;
   }
   if (start == 0) {
-    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,Q\n");
+    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,poly_im,Q,t0\n");
     fprintf(tcsv, "traj,seconds\n");
   }
 
@@ -266,9 +315,20 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
                 "trajectory %ld produced a non-finite plaquette/action", t);
       goto done;
     }
-    double q = measure_q(c, f);
-    fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g\n", t, t >= c->therm, plaq, S, res.dH,
-            c->is_hmc ? res.exp_mdH : 1.0, res.accepted, q);
+    lf_cplx poly = 0;
+    if ((st = lf_observe_polyakov(f, &poly))) goto lib_fail;
+    char qs[40] = "", t0s[40] = "";
+    double q = 0, tzero = (double)NAN;
+    if (has_geometric_q(c)) {
+      if ((st = lf_observe_topo_u1(f, &q))) goto lib_fail;
+      snprintf(qs, sizeof qs, "%.17g", q);
+    } else if (flows(c) && t >= c->therm && (t - c->therm + 1) % c->flow_every == 0) {
+      if ((st = measure_flow(c, f, ftmp, &ws, t, fcsv, &q, &tzero))) goto lib_fail;
+      snprintf(qs, sizeof qs, "%.17g", q);
+      if (isfinite(tzero)) snprintf(t0s, sizeof t0s, "%.17g", tzero);
+    }
+    fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g,%s,%s\n", t, t >= c->therm, plaq, S,
+            res.dH, c->is_hmc ? res.exp_mdH : 1.0, res.accepted, creal(poly), cimag(poly), qs, t0s);
     fflush(csv);
     fprintf(tcsv, "%ld,%.6f\n", t, lf_time_now() - t0);
     fflush(tcsv);
@@ -298,7 +358,10 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   rundir_path(path, sizeof path, c->out, "measurements.csv");
   long n = 0, nq = 0, ne = 0, na = 0;
   double *plaq = rundir_csv_column(path, 2, c->therm - 1, &n);
-  double *qs = rundir_csv_column(path, 7, c->therm - 1, &nq);
+  double *qs = rundir_csv_column(path, 9, c->therm - 1, &nq);
+  long nt0 = 0, npl = 0;
+  double *t0v = rundir_csv_column(path, 10, c->therm - 1, &nt0);
+  double *plv = rundir_csv_column(path, 7, c->therm - 1, &npl);
   double *em = rundir_csv_column(path, 5, c->therm - 1, &ne);
   double *acc = rundir_csv_column(path, 6, c->therm - 1, &na);
   cJSON *js = cJSON_CreateObject();
@@ -337,11 +400,20 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
       cJSON_AddItemToObject(js, "exp_minus_dH", cli_json_estimate(r.value, r.err, -1));
     }
   }
-  if (has_topo(c) && nq > 0) {
+  if (npl > 0 && lf_stats_gamma(plv, npl, NULL, &r, NULL, 0) == LF_OK) {
+    printf("  Re Polyakov loop   %.6f +- %.6f\n", r.value, r.err);
+    cJSON_AddItemToObject(js, "polyakov_re", cli_json_estimate(r.value, r.err, r.tau_int));
+  }
+  if (nt0 > 0 && lf_stats_gamma(t0v, nt0, NULL, &r, NULL, 0) == LF_OK) {
+    printf("  t0/a^2             %.5f +- %.5f   (%ld configurations, t^2 E_clov = 0.3)\n", r.value, r.err, nt0);
+    cJSON_AddItemToObject(js, "t0", cli_json_estimate(r.value, r.err, r.tau_int));
+  }
+  if (nq > 0) {
     double vol = (double)c->lat.vol;
     for (long i = 0; i < nq; i++) qs[i] = qs[i] * qs[i] / vol;
     if (lf_stats_gamma(qs, nq, NULL, &r, NULL, 0) == LF_OK) {
-      printf("  <Q^2>/V            %.6f +- %.6f   tau_int %.2f +- %.2f\n", r.value, r.err,
+      if (!has_geometric_q(c)) printf("  (Q: clover definition after Wilson flow to t = %g)\n", c->flow_time);
+      printf("  <Q^2>/V            %.6g +- %.3g   tau_int %.2f +- %.2f\n", r.value, r.err,
              r.tau_int, r.tau_int_err);
       cJSON_AddItemToObject(js, "topological_susceptibility", cli_json_estimate(r.value, r.err, r.tau_int));
     }
@@ -362,7 +434,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
          c->save_every > 0 ? ", ensemble.json, cfg/" : "");
   if (c->json) cli_json_print(js);
   cJSON_Delete(js);
-  free(plaq), free(qs), free(em), free(acc);
+  free(plaq), free(qs), free(em), free(acc), free(t0v), free(plv);
   rc = LF_EXIT_OK;
   goto done;
 
@@ -371,6 +443,9 @@ lib_fail:
 done:
   if (csv) fclose(csv);
   if (tcsv) fclose(tcsv);
+  if (fcsv) fclose(fcsv);
+  lf_gauge_free(ftmp);
+  if (ws.z || ws.force) lf_observe_wflow_clear(&ws);
   cJSON_Delete(manifest);
   lf_mc_hmc_work_free(w);
   lf_gauge_free(f);
@@ -399,6 +474,9 @@ static int chain_main(int is_hmc, int argc, char **argv) {
   c.therm = 100;
   c.ckpt_every = 100;
   c.seed = 1;
+  c.flow_every = 10;
+  c.flow_eps = 0.01;
+  c.flow_dt = 0.05;
   const cli_opt hmc_opts[] = {
       {"group", CLI_STR, &c.group_s, "G", "gauge group: u1, su2, su3 (default u1)"},
       {"lattice", CLI_STR, &c.lattice_s, "LxL..", "lattice extents, even, e.g. 8x8 or 8x8x8x8 (default 8x8)"},
@@ -413,6 +491,10 @@ static int chain_main(int is_hmc, int argc, char **argv) {
       {"integrator", CLI_STR, &c.integrator_s, "I", "leapfrog or omelyan (2MN, lambda = 0.1931833) (default omelyan)"},
       {"start", CLI_STR, &c.start_s, "S", "hot (Haar-random) or cold (unit links) (default hot)"},
       {"seed", CLI_U64, &c.seed, "S", "random seed (default 1)"},
+      {"flow-time", CLI_DOUBLE, &c.flow_time, "T", "Wilson-flow time for Q (clover) and t0 in 4D (default 0: off)"},
+      {"flow-every", CLI_LONG, &c.flow_every, "K", "Wilson-flow measurement every K trajectories (default 10)"},
+      {"flow-eps", CLI_DOUBLE, &c.flow_eps, "E", "Wilson-flow RK3 step size (default 0.01)"},
+      {"flow-dt", CLI_DOUBLE, &c.flow_dt, "D", "flow-time spacing of the rows of flow.csv (default 0.05)"},
       {"out", CLI_STR, &c.out, "DIR", "run directory (default out/hmc)"},
       {"save-every", CLI_LONG, &c.save_every, "K", "write a configuration every K trajectories (default 0: none)"},
       {"precision", CLI_INT, &c.precision, "P", "precision of saved configurations: 32 or 64 (default 64)"},
@@ -433,6 +515,10 @@ static int chain_main(int is_hmc, int argc, char **argv) {
       {"or", CLI_INT, &c.nor, "K", "overrelaxation sweeps after each heatbath sweep (default 4)"},
       {"start", CLI_STR, &c.start_s, "S", "hot (Haar-random) or cold (unit links) (default hot)"},
       {"seed", CLI_U64, &c.seed, "S", "random seed (default 1)"},
+      {"flow-time", CLI_DOUBLE, &c.flow_time, "T", "Wilson-flow time for Q (clover) and t0 in 4D (default 0: off)"},
+      {"flow-every", CLI_LONG, &c.flow_every, "K", "Wilson-flow measurement every K trajectories (default 10)"},
+      {"flow-eps", CLI_DOUBLE, &c.flow_eps, "E", "Wilson-flow RK3 step size (default 0.01)"},
+      {"flow-dt", CLI_DOUBLE, &c.flow_dt, "D", "flow-time spacing of the rows of flow.csv (default 0.05)"},
       {"out", CLI_STR, &c.out, "DIR", "run directory (default out/heatbath)"},
       {"save-every", CLI_LONG, &c.save_every, "K", "write a configuration every K sweeps (default 0: none)"},
       {"precision", CLI_INT, &c.precision, "P", "precision of saved configurations: 32 or 64 (default 64)"},
