@@ -143,9 +143,9 @@ int main(void) {
   {
     char p3[512];
     snprintf(p3, sizeof p3, "%s/short.safetensors", dir);
-    FILE *s3 = fopen(p3, "wb");
-    fwrite("abc", 1, 3, s3);
-    fclose(s3);
+    FILE *fs3 = fopen(p3, "wb");
+    fwrite("abc", 1, 3, fs3);
+    fclose(fs3);
     lf_nn_st_file *f3 = NULL;
     LF_TEST_TRUE("3-byte file -> LF_EFORMAT 'too short'",
                  lf_nn_st_open(p3, &f3) == LF_EFORMAT && !f3 && strstr(lf_last_error(), "too short"));
