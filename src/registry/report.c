@@ -272,9 +272,10 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
   size_t nplots = 0;
   double *xs = lf_alloc((rec->nmetrics + 1) * sizeof *xs);
   double *ys = lf_alloc((rec->nmetrics + 1) * sizeof *ys);
+  double *fin = lf_alloc((rec->nmetrics + 1) * sizeof *fin);
   double rho[ACF_MAX_LAG + 1], lag[ACF_MAX_LAG + 1];
-  if (!xs || !ys) {
-    lf_free(xs), lf_free(ys);
+  if (!xs || !ys || !fin) {
+    lf_free(xs), lf_free(ys), lf_free(fin);
     return LF_ERROR(LF_ENOMEM, "out of memory rendering the report");
   }
   for (size_t i = 0; i < rec->nmetrics;) {
@@ -287,13 +288,19 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
     }
     plot_series(b, rec->metrics[i].key, "step", rec->metrics[i].key, xs, ys, n, 0);
     nplots++;
-    if (is_acf_key(rec->metrics[i].key) && n >= 8) {
-      int tmax = (int)(n / 4 < ACF_MAX_LAG ? n / 4 : ACF_MAX_LAG);
+    size_t nfin = 0; /* the ACF uses the finite values, in step order */
+    for (size_t k = 0; k < n; k++) nfin += isfinite(ys[k]) != 0;
+    if (is_acf_key(rec->metrics[i].key) && nfin >= 8) {
+      size_t m = 0;
+      for (size_t k = 0; k < n; k++)
+        if (isfinite(ys[k])) fin[m++] = ys[k];
+      int tmax = (int)(nfin / 4 < ACF_MAX_LAG ? nfin / 4 : ACF_MAX_LAG);
       double tau;
-      autocorrelation(ys, n, rho, tmax, &tau);
+      int W = autocorrelation(fin, nfin, rho, tmax, &tau);
       for (int t = 0; t <= tmax; t++) lag[t] = (double)t;
       char at[300];
-      snprintf(at, sizeof at, "autocorrelation of %s (tau_int = %.3g)", rec->metrics[i].key, tau);
+      snprintf(at, sizeof at, "autocorrelation of %s (tau_int = %.3g, W = %d)", rec->metrics[i].key,
+               tau, W);
       plot_series(b, at, "lag t (measurements)", "rho(t)", lag, rho, (size_t)tmax + 1, 1);
       nplots++;
     }
@@ -372,6 +379,7 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
   lf_sb_put(b, ".</p>\n</body></html>\n");
   lf_free(xs);
   lf_free(ys);
+  lf_free(fin);
   return b->oom ? LF_ERROR(LF_ENOMEM, "out of memory rendering the report") : LF_OK;
 }
 

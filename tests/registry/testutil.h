@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* Whole file into a malloc'ed buffer (NUL-terminated); NULL if unreadable. */
-static char *tu_slurp(const char *path, size_t *len) {
+static inline char *tu_slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   size_t cap = 1 << 16, n = 0;
@@ -38,7 +38,7 @@ static char *tu_slurp(const char *path, size_t *len) {
   return buf;
 }
 
-static int tu_write(const char *path, const void *data, size_t len) {
+static inline int tu_write(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t w = fwrite(data, 1, len, f);
@@ -46,13 +46,13 @@ static int tu_write(const char *path, const void *data, size_t len) {
   return w == len ? 0 : -1;
 }
 
-static int tu_exists(const char *path) {
+static inline int tu_exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
 }
 
 /* Run a shell command, capture stdout+stderr (malloc'ed) and the exit status. */
-static char *tu_run(const char *cmd, int *status) {
+static inline char *tu_run(const char *cmd, int *status) {
   char full[8192];
   snprintf(full, sizeof full, "%s 2>&1", cmd);
   FILE *p = popen(full, "r");
@@ -76,7 +76,7 @@ static char *tu_run(const char *cmd, int *status) {
 }
 
 /* The last non-empty line of s (static copy). */
-static const char *tu_last_line(const char *s) {
+static inline const char *tu_last_line(const char *s) {
   static char line[1 << 16];
   line[0] = '\0';
   if (!s) return line;
@@ -90,12 +90,12 @@ static const char *tu_last_line(const char *s) {
   return line;
 }
 
-static const char *tu_latflow_bin(void) {
+static inline const char *tu_latflow_bin(void) {
   const char *b = getenv("LATFLOW_BIN");
   return b && *b ? b : "latflow";
 }
 
-static int tu_rm_rf(const char *dir) {
+static inline int tu_rm_rf(const char *dir) {
   char cmd[4200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd);
@@ -105,7 +105,7 @@ static int tu_rm_rf(const char *dir) {
  * values of two keys (flushing every few hundred rows, heartbeats in between) and ends it
  * FINISHED. Returns the number of children that exited 0. */
 #include "latflow/registry.h"
-static int tu_concurrent_writers(const char *url, int nproc, int nmetric, const char *cmd) {
+static inline int tu_concurrent_writers(const char *url, int nproc, int nmetric, const char *cmd) {
   pid_t pids[64];
   for (int p = 0; p < nproc; p++) {
     pids[p] = fork();
