@@ -29,9 +29,13 @@ static double *context(const lf_flow_model *m, const lf_flow_layer *ly, const do
   const long V = m->V;
   double *f = w->act;
   for (long s = 0; s < V; s++) {
-    double x = ly->frozen[s] * P[s];
-    f[s] = cos(x);
-    f[V + s] = sin(x);
+    if (ly->frozen[s] != 0) { /* cos/sin(frozen mask * P): 1, 0 off the frozen set */
+      f[s] = cos(P[s]);
+      f[V + s] = sin(P[s]);
+    } else {
+      f[s] = 1.0;
+      f[V + s] = 0.0;
+    }
   }
   double *out;
   lf_flow_cnn_forward(&m->cnn, m->params + ly->poff, w->act, w->scratch, &out);

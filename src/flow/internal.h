@@ -36,6 +36,8 @@ typedef struct {
   size_t woff[LF_FLOW_MAXHIDDEN + 1], boff[LF_FLOW_MAXHIDDEN + 1]; /* offsets in params */
   size_t nparams;
   const int *nb;      /* nb[tap*V + s]: neighbour of s for kernel tap (borrowed)   */
+  int L0, L1;
+  const int *pidx;    /* padded plane (L0+k-1) x (L1+k-1) -> site (borrowed)      */
 } lf_flow_cnn;
 
 /* Per-sample activation storage: act[0] = input, act[l] = pre-activation of conv l-1 */
@@ -67,6 +69,7 @@ struct lf_flow_model {
   long V;
   int *up0, *up1, *dn0, *dn1; /* neighbours of s                      */
   int *nb;                    /* kernel taps [k*k][V]                  */
+  int *pidx;                  /* padded-plane site table               */
   lf_flow_cnn cnn;            /* same shape for every layer            */
   int ntp;                    /* parameters of one plaquette transform */
   lf_flow_layer *layers;
