@@ -44,12 +44,20 @@ int lf_action_init(lf_action *a, lf_action_kind kind, double beta, int nd);
 int lf_action_parse_kind(const char *name, lf_action_kind *kind);
 const char *lf_action_kind_name(lf_action_kind kind);
 
+/* Validate a (finite beta > 0, finite c1 and k, c1 = 0 for Wilson) and, if f is not
+ * NULL, that a->nd matches the field. LF_EINVAL / LF_ESTATE with a message. */
+int lf_action_check(const lf_action *a, const lf_gauge *f);
+
 /* Total action S. */
 double lf_action_eval(const lf_action *a, const lf_gauge *f);
-/* Force F(x, mu) for every link (layout of lf_gauge.u; algebra elements). */
+/* Force F(x, mu) for every link (layout of lf_gauge.u; algebra elements); overwrites
+ * `force` (f->nlinks * n*n lf_cplx, caller-owned). Returns lf_action_check's status. */
 int lf_action_force(const lf_action *a, const lf_gauge *f, lf_cplx *force);
 /* Weighted staple sum A such that the part of S containing U_mu(x) is
- * -(beta/N) Re tr(U_mu(x) A). Wilson action only (plaquette staples, k included). */
+ * -(beta/N) Re tr(U_mu(x) A) (k_{mu nu} included). For LW, A also holds c0 times the
+ * plaquette staples plus c1 times the six rectangle staples per plane; then
+ * dS/dw_a = -(beta/N) Re tr(i T_a U A) still holds (the force), but A depends on U
+ * when an extent is 2, so heatbath uses the Wilson action only. */
 void lf_action_staple(const lf_action *a, const lf_gauge *f, long s, int mu, lf_cplx *A);
 
 #endif
