@@ -94,8 +94,9 @@ void lf_reg_rollback(lf_registry *reg);
 /* Replace every occurrence of the URL password in msg (in place) with "***". */
 void lf_reg_scrub(const lf_registry *reg, char *msg, size_t cap);
 /* LF_ERROR with the message scrubbed of the password. */
-int lf_reg_error(const lf_registry *reg, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int lf_reg_error_at(const lf_registry *reg, int code, const char *file, int line, const char *fmt,
+                    ...) __attribute__((format(printf, 5, 6)));
+#define lf_reg_error(reg, code, ...) lf_reg_error_at((reg), (code), __FILE__, __LINE__, __VA_ARGS__)
 char *lf_reg_strdup(const char *s); /* lf_alloc'ed; NULL -> "" */
 void lf_reg_hostname(char *out, size_t cap);
 

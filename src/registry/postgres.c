@@ -80,7 +80,9 @@ static int pg_exec(lf_registry *reg, const char *sql, int n, const dbv *v, db_ro
   lf_free(q);
   ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    char state[8] = "";
+    if (sqlstate) snprintf(state, sizeof state, "%s", sqlstate);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
     size_t l = strlen(msg);
@@ -89,7 +91,7 @@ static int pg_exec(lf_registry *reg, const char *sql, int n, const dbv *v, db_ro
     if (PQstatus(conn) != CONNECTION_OK)
       return lf_reg_error(reg, LF_EDB, "lost the connection to registry %s: %s; check the server",
                           reg->location, msg);
-    int code = state && !strncmp(state, "23", 2) ? LF_EINVAL : LF_EDB;
+    int code = !strncmp(state, "23", 2) ? LF_EINVAL : LF_EDB; /* 23xxx: integrity violation */
     return lf_reg_error(reg, code, "registry %s: %s", reg->location, msg);
   }
   int status = LF_OK;

@@ -168,14 +168,15 @@ void lf_reg_scrub(const lf_registry *reg, char *msg, size_t cap) {
   for (int i = 0; i < 2; i++) scrub_one(reg->secret[i], msg, cap);
 }
 
-int lf_reg_error(const lf_registry *reg, int code, const char *fmt, ...) {
+int lf_reg_error_at(const lf_registry *reg, int code, const char *file, int line, const char *fmt,
+                    ...) {
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   lf_reg_scrub(reg, msg, sizeof msg);
-  return lf_error_set(code, __FILE__, __LINE__, "%s", msg);
+  return lf_error_set(code, file, line, "%s", msg);
 }
 
 /* Mask "password=VALUE" (VALUE up to '&', whitespace or end). */
@@ -247,9 +248,9 @@ void lf_reg_rollback(lf_registry *reg) {
   char saved[1024];
   int code = lf_last_error_code();
   snprintf(saved, sizeof saved, "%s", lf_last_error());
-  reg->be->exec(reg, "ROLLBACK", 0, NULL, NULL);
+  int rc = reg->be->exec(reg, "ROLLBACK", 0, NULL, NULL);
   reg->in_tx = 0;
-  if (code != LF_OK) lf_error_set(code, __FILE__, __LINE__, "%s", saved); /* keep the cause */
+  if (rc != LF_OK && code != LF_OK) lf_error_set(code, __FILE__, __LINE__, "%s", saved); /* keep the cause */
 }
 
 /* ---------------------------------------------------------------- open / close */

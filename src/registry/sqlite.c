@@ -26,7 +26,7 @@
 
 typedef struct {
   sqlite3 *db;
-  const char *sql[NCACHE]; /* statement cache keyed by the SQL text (static strings) */
+  char *sql[NCACHE]; /* statement cache keyed by (a copy of) the SQL text */
   sqlite3_stmt *st[NCACHE];
   int next;
 } sq_conn;
@@ -52,7 +52,7 @@ static int sq_status(lf_registry *reg, sqlite3 *db, int rc, const char *what) {
 static sqlite3_stmt *sq_prepare(lf_registry *reg, const char *sql, int *rcp) {
   sq_conn *c = reg->conn;
   for (int i = 0; i < NCACHE; i++)
-    if (c->sql[i] && (c->sql[i] == sql || !strcmp(c->sql[i], sql))) {
+    if (c->sql[i] && !strcmp(c->sql[i], sql)) {
       sqlite3_reset(c->st[i]);
       sqlite3_clear_bindings(c->st[i]);
       *rcp = SQLITE_OK;
@@ -63,11 +63,14 @@ static sqlite3_stmt *sq_prepare(lf_registry *reg, const char *sql, int *rcp) {
   if (*rcp != SQLITE_OK) return NULL;
   /* Cache only statements that do not change the schema or transaction state. */
   if (!strncmp(sql, "INSERT", 6) || !strncmp(sql, "SELECT", 6) || !strncmp(sql, "UPDATE", 6)) {
+    char *copy = lf_reg_strdup(sql);
+    if (!copy) return st; /* uncached: finalized after use */
     int k = c->next;
     c->next = (c->next + 1) % NCACHE;
     if (c->st[k]) sqlite3_finalize(c->st[k]);
+    lf_free(c->sql[k]);
     c->st[k] = st;
-    c->sql[k] = sql;
+    c->sql[k] = copy;
   }
   return st;
 }
@@ -141,8 +144,10 @@ static int sq_begin(lf_registry *reg) { return sq_exec(reg, "BEGIN IMMEDIATE", 0
 
 static void sq_close(lf_registry *reg) {
   sq_conn *c = reg->conn;
-  for (int i = 0; i < NCACHE; i++)
+  for (int i = 0; i < NCACHE; i++) {
     if (c->st[i]) sqlite3_finalize(c->st[i]);
+    lf_free(c->sql[i]);
+  }
   sqlite3_close_v2(c->db);
   lf_free(c);
   reg->conn = NULL;
