@@ -70,6 +70,30 @@ static cJSON *measure_one(const char *path, const measure_opts *o, int *failed) 
   cJSON_AddNumberToObject(j, "max_defect", in.max_defect);
   cJSON_AddBoolToObject(j, "reunitarized", in.reunitarized);
   cJSON_AddNumberToObject(j, "plaquette", in.plaquette);
+
+  /* Polyakov loop along the last direction, on the field as returned. */
+  lf_cplx P;
+  if (lf_observe_polyakov(f, &P) == LF_OK) {
+    printf("  Polyakov loop %.12f %+.12f i  (|P| %.6g; tr / N along direction %d)\n", creal(P),
+           cimag(P), cabs(P), in.nd - 1);
+    cJSON *pj = cJSON_AddObjectToObject(j, "polyakov");
+    cJSON_AddNumberToObject(pj, "re", creal(P));
+    cJSON_AddNumberToObject(pj, "im", cimag(P));
+    cJSON_AddNumberToObject(pj, "abs", cabs(P));
+  } else {
+    printf("  Polyakov loop not available: %s\n", lf_last_error());
+  }
+  /* Topological charge: 2D U(1) geometric (an integer); 4D clover without smoothing
+   * (not an integer on rough fields: flow first for a physical charge). */
+  double Q;
+  const char *method = NULL;
+  if (in.nd == 2 && in.group == LF_U1 && lf_observe_topo_u1(f, &Q) == LF_OK) method = "geometric";
+  else if (in.nd == 4 && lf_observe_topo_clover(f, &Q) == LF_OK) method = "clover, unsmoothed";
+  if (method) {
+    printf("  topological charge %.6f  (%s)\n", Q, method);
+    cJSON_AddNumberToObject(j, "topological_charge", Q);
+    cJSON_AddStringToObject(j, "topological_charge_method", method);
+  }
   lf_gauge_free(f);
   lf_lattice_clear(&lat);
   return j;

@@ -22,8 +22,8 @@ endif()
 set(fz ${CMAKE_SOURCE_DIR})
 file(GLOB fuzz_srcs CONFIGURE_DEPENDS
   ${fz}/src/core/*.c ${fz}/src/lattice/*.c ${fz}/src/group/*.c ${fz}/src/field/*.c
-  ${fz}/src/io/*.c)
-list(APPEND fuzz_srcs ${fz}/src/observe/plaquette.c ${fz}/fuzz/fuzz_lime.c)
+  ${fz}/src/action/*.c ${fz}/src/observe/*.c ${fz}/src/io/*.c)
+list(APPEND fuzz_srcs ${fz}/fuzz/fuzz_lime.c)
 set(fuzz_bin ${CMAKE_BINARY_DIR}/fuzz_lime)
 find_package(ZLIB REQUIRED)
 add_custom_command(OUTPUT ${fuzz_bin}

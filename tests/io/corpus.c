@@ -15,11 +15,9 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    printf("usage: test_io_corpus DIR\n");
-    return 2;
-  }
-  DIR *d = opendir(argv[1]);
+  /* The corpus folder: argv[1], default tests/io/corpus of the source tree. */
+  const char *cdir = argc > 1 ? argv[1] : LF_SOURCE_DIR "/tests/io/corpus";
+  DIR *d = opendir(cdir);
   LF_TEST_TRUE("corpus directory opens", d != NULL);
   if (!d) return lf_test_done();
   char *names[1024];
@@ -32,7 +30,7 @@ int main(int argc, char **argv) {
   LF_TEST_TRUE("corpus is not empty", n > 10);
   for (int i = 0; i < n; i++) {
     char path[2048], what[2300];
-    snprintf(path, sizeof path, "%s/%s", argv[1], names[i]);
+    snprintf(path, sizeof path, "%s/%s", cdir, names[i]);
     int want_ok = !strncmp(names[i], "ok-", 3);
     lf_lattice lat;
     lf_gauge *f = NULL;
@@ -47,8 +45,8 @@ int main(int argc, char **argv) {
     LF_TEST_TRUE(what, want_ok ? rc == LF_OK : rc < 0 && strstr(lf_last_error(), path) != NULL);
     if (rc) {
       const char *m = lf_last_error();
-      size_t k = strlen(argv[1]);
-      printf("     %s\n", !strncmp(m, argv[1], k) && m[k] == '/' ? m + k + 1 : m);
+      size_t k = strlen(cdir);
+      printf("     %s\n", !strncmp(m, cdir, k) && m[k] == '/' ? m + k + 1 : m);
     }
     /* Lenient read and a raw walk over every record must not crash either. */
     rc = lf_ildg_read(path, &lat, &f, &info, LF_ILDG_NO_CHECKSUM | LF_ILDG_ALLOW_NONUNITARY);

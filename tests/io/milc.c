@@ -89,6 +89,11 @@ int main(void) {
     if (cJSON_IsNumber(pq)) LF_TEST_REL("JSON plaquette", pq->valuedouble, MILC_PLAQ, TOL_REF);
     cJSON *ck = cJSON_GetObjectItem(j, "checksum");
     LF_TEST_TRUE("JSON checksum \"ok\"", cJSON_IsString(ck) && !strcmp(ck->valuestring, "ok"));
+    cJSON *poly = cJSON_GetObjectItem(j, "polyakov");
+    LF_TEST_TRUE("JSON has polyakov {re, im}", cJSON_IsNumber(cJSON_GetObjectItem(poly, "re")) &&
+                                                   cJSON_IsNumber(cJSON_GetObjectItem(poly, "im")));
+    LF_TEST_TRUE("JSON has topological_charge (4D clover)",
+                 cJSON_IsNumber(cJSON_GetObjectItem(j, "topological_charge")));
     cJSON *g = cJSON_GetObjectItem(j, "group");
     LF_TEST_TRUE("JSON group \"su3\"", cJSON_IsString(g) && !strcmp(g->valuestring, "su3"));
     cJSON_Delete(j);
