@@ -109,5 +109,11 @@ int lf_observe_wflow_point(const lf_gauge *f, double t, lf_wflow_point *out);
  * else E_plaq. LF_ERANGE with a message if the table never reaches the target. */
 int lf_observe_wflow_scale(const lf_wflow_point *p, int np, double target, int clover,
                            double *t0);
+/* The same on plain arrays: first crossing of y[k] (= t[k]^2 <E(t[k])>) through target.
+ * For the ensemble definition t0^2 <E(t0)> = 0.3 with an error, average first: call this
+ * inside an lf_stats_fn given to lf_stats_gamma_derived (data[i*np + k] = t_k^2 E_i(t_k),
+ * means = the averaged table); see docs/observables.md. */
+int lf_observe_wflow_scale_table(const double *t, const double *y, int np, double target,
+                                 double *t0);
 
 #endif

@@ -125,17 +125,29 @@ int lf_observe_wflow_measure(lf_gauge *f, const double *ts, int nt, double eps,
   return LF_OK;
 }
 
-int lf_observe_wflow_scale(const lf_wflow_point *p, int np, double target, int clover,
-                           double *t0) {
-  for (int i = 1; i < np; i++) {
-    double y0 = clover ? p[i - 1].t2E_clov : p[i - 1].t2E_plaq;
-    double y1 = clover ? p[i].t2E_clov : p[i].t2E_plaq;
-    if (y0 < target && y1 >= target) {
-      *t0 = p[i - 1].t + (target - y0) * (p[i].t - p[i - 1].t) / (y1 - y0);
+int lf_observe_wflow_scale_table(const double *t, const double *y, int np, double target,
+                                 double *t0) {
+  for (int i = 1; i < np; i++)
+    if (y[i - 1] < target && y[i] >= target) {
+      *t0 = t[i - 1] + (target - y[i - 1]) * (t[i] - t[i - 1]) / (y[i] - y[i - 1]);
       return LF_OK;
     }
+  return LF_ERROR(LF_ERANGE, "t^2 E(t) never crosses %g in the %d measured flow times; flow "
+                  "to larger t (or the lattice is too coarse/small for this scale)", target, np);
+}
+
+int lf_observe_wflow_scale(const lf_wflow_point *p, int np, double target, int clover,
+                           double *t0) {
+  if (np < 2)
+    return LF_ERROR(LF_EINVAL, "t0 needs at least 2 measured flow times (got %d)", np);
+  double *buf = lf_alloc(sizeof(double) * 2 * (size_t)np);
+  if (!buf) return LF_ERROR(LF_ENOMEM, "t0: no memory for %d points", np);
+  for (int i = 0; i < np; i++) {
+    buf[i] = p[i].t;
+    buf[np + i] = clover ? p[i].t2E_clov : p[i].t2E_plaq;
   }
-  return LF_ERROR(LF_ERANGE, "t^2 E(t) (%s) never crosses %g in the %d measured flow times; "
-                  "flow to larger t (or the lattice is too coarse/small for this scale)",
-                  clover ? "clover" : "plaquette", target, np);
+  int rc = lf_observe_wflow_scale_table(buf, buf + np, np, target, t0);
+  lf_free(buf);
+  if (rc) lf_error_context(rc, "%s definition of E", clover ? "clover" : "plaquette");
+  return rc;
 }

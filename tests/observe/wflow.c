@@ -6,13 +6,15 @@
  *  - the Wilson action decreases monotonically on a rough SU(3) field, E and t^2 E finite;
  *  - RK3 global error ~ eps^3: distance to a fine reference for eps, eps/2, eps/4;
  *  - cold field is a fixed point; gauge covariance (E(t) of a gauge-transformed field);
- *  - unitarity kept; t0 interpolation on a table; error paths.
+ *  - unitarity kept; t0 interpolation on a table; t0 of an ensemble as a derived quantity
+ *    (lf_stats_gamma_derived over the averaged table) with the exact error; error paths.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "fields.h"
 #include "latflow/observe.h"
+#include "latflow/stats.h"
 #include "lf_test.h"
 
 #define TOL_INV 1e-11
@@ -139,6 +141,13 @@ static void test_group(lf_group g) {
   lf_lattice_clear(&lat);
 }
 
+/* lf_stats_fn: t0 from the averaged table t^2 <E>(t_k), ctx = the flow times */
+static double t0_of_means(const double *means, int nt, void *ctx) {
+  double t0 = 0.0 / 0.0;
+  lf_observe_wflow_scale_table(ctx, means, nt, 0.3, &t0);
+  return t0;
+}
+
 int main(void) {
   test_group(LF_SU3);
   test_group(LF_SU2);
@@ -159,6 +168,29 @@ int main(void) {
   rc = lf_observe_wflow_scale(p, 10, 0.3, 0, &t0);
   LF_TEST_TRUE("t^2 E never reaches 0.3: LF_ERANGE", rc == LF_ERANGE);
   printf("     message: %s\n", lf_last_error());
+
+  /* t0 of a synthetic ensemble: t^2 E_i(t_k) = 0.5 t_k (1 + nu_i), nu_i ~ N(0, 0.1^2) iid:
+   * t0 = 0.6 / (1 + mean nu), error 0.6 * 0.1 / sqrt(n) to leading order. */
+  {
+    enum { NCFG = 400, NT = 12 };
+    static double data[NCFG * NT];
+    static double tk[NT];
+    for (int k = 0; k < NT; k++) tk[k] = 0.1 * (k + 1);
+    lf_rng r;
+    lf_rng_init(&r, 77, LF_RNG_TAG(LF_RNG_PURPOSE_TEST, 9), 0);
+    double nubar = 0;
+    for (int i = 0; i < NCFG; i++) {
+      double nu = 0.1 * lf_rng_normal(&r);
+      nubar += nu / NCFG;
+      for (int k = 0; k < NT; k++) data[i * NT + k] = 0.5 * tk[k] * (1 + nu);
+    }
+    lf_stats_gamma_res g;
+    rc = lf_stats_gamma_derived(data, NCFG, NT, t0_of_means, tk, NULL, &g, NULL, 0);
+    LF_TEST_TRUE("ensemble t0 via lf_stats_gamma_derived: LF_OK", rc == LF_OK);
+    LF_TEST_REL("ensemble t0 = 0.6 / (1 + mean nu)", g.value, 0.6 / (1 + nubar), 1e-12);
+    LF_TEST_SIGMA("ensemble t0 error vs 0.6 * 0.1 / sqrt(n) / (1 + nubar)^2", g.err, g.err_err,
+                  0.06 / sqrt((double)NCFG) / ((1 + nubar) * (1 + nubar)), 4.0);
+  }
 
   /* the flow on a 2D U(1) field keeps the geometric charge of a smooth configuration */
   {
