@@ -59,7 +59,14 @@ int lf_stats_bin(const double *x, long n, long binsize, double *out, long *nbins
 typedef struct {
   double S;  /* Wolff's S_tau (default 1.5). S = 0 switches the autocorrelation analysis
               * off (W = 0, tau_int = 0.5): for data known to be independent. */
-  long wmax; /* largest window tried; 0 (default) = n / 2 */
+  long wmax; /* largest window tried; 0 (default) = (shortest replica) / 2 */
+  /* Replicas (independent Markov chains of the same ensemble, Wolff sec. 3.4): nrep
+   * series of lengths replen[0..nrep-1] concatenated in the data (sum = n). nrep = 0 or 1
+   * (default) = one chain. Gamma(t) sums the lag-t products within each replica over
+   * N - nrep t pairs; derived quantities get Wolff's bias correction of f(abar) for
+   * nrep >= 2 (from the replica values f(abar_r), as in UWerr). The caller keeps replen alive during the call. */
+  int nrep;
+  const long *replen;
 } lf_stats_gamma_opts;
 
 /* Result flags (bits of lf_stats_gamma_res.flags). */
@@ -85,13 +92,14 @@ typedef struct {
   unsigned flags;     /* LF_STATS_* above; 0 for a normal analysis                     */
 } lf_stats_gamma_res;
 
-/* Defaults: S = 1.5, wmax = 0 (n/2). */
+/* Defaults: S = 1.5, wmax = 0 (n/2), one replica. */
 void lf_stats_gamma_opts_default(lf_stats_gamma_opts *o);
 
 /* Gamma-method analysis of one time series x[0..n-1] (Markov chain order).
  * opts NULL = defaults. rho (may be NULL) receives the bias-corrected normalised
  * autocorrelation function rho[t] = Gamma(t)/Gamma(0) for t < nrho (t >= n gives 0).
- * LF_EINVAL for n < 1, non-finite data, S < 0; LF_ENOMEM. */
+ * LF_EINVAL for n < 1, non-finite data, S < 0, replica lengths < 1 or not summing to n;
+ * LF_ENOMEM. */
 int lf_stats_gamma(const double *x, long n, const lf_stats_gamma_opts *opts,
                    lf_stats_gamma_res *res, double *rho, long nrho);
 

@@ -4,7 +4,10 @@
  * automatic windowing and bias correction; derived quantities by linearisation.
  *
  * Math: U. Wolff, "Monte Carlo errors with less errors", Comput. Phys. Commun. 156 (2004)
- * 143 [hep-lat/0306017], eqs. (31)-(52), following his reference code UWerr (one replica).
+ * 143 [hep-lat/0306017], sec. 3 (Gamma(t), automatic window, bias correction, replicas,
+ * derived quantities), error of tau_int from eq. (42); the steps follow Wolff's reference
+ * code UWerr.m. The tau_int error keeps the paper's eq. (42), not UWerr's later
+ * subleading variant 2 tau sqrt((W - tau + 1/2)/N).
  * Notes and formulas: docs/stats.md.
  * Thread contract: sequential, sums in index order; scratch memory allocated per call.
  */
@@ -16,13 +19,40 @@
 void lf_stats_gamma_opts_default(lf_stats_gamma_opts *o) {
   o->S = 1.5;
   o->wmax = 0;
+  o->nrep = 1;
+  o->replen = NULL;
 }
 
-/* Autocorrelation of the deviations d[0..n-1] (mean already subtracted) at lag t. */
-static double autocov(const double *d, long n, long t) {
+/* Replica layout of the data: R chains of lengths len[r] (one chain of n if R <= 1). */
+typedef struct {
+  int R;
+  const long *len;
+  long one; /* storage for the single-chain case */
+} reps;
+
+static void reps_init(reps *p, const lf_stats_gamma_opts *o, long n) {
+  p->one = n;
+  if (o->nrep > 1 && o->replen) {
+    p->R = o->nrep;
+    p->len = o->replen;
+  } else {
+    p->R = 1;
+    p->len = &p->one;
+  }
+}
+
+/* Autocorrelation of the deviations d (mean already subtracted) at lag t: products within
+ * each replica, normalised by the number of pairs N - R t (Wolff sec. 3.1, UWerr). */
+static double autocov(const double *d, const reps *p, long t) {
   double s = 0.0;
-  for (long i = 0; i + t < n; i++) s += d[i] * d[i + t];
-  return s / (double)(n - t);
+  long pairs = 0;
+  for (int r = 0; r < p->R; r++) {
+    const long m = p->len[r];
+    for (long i = 0; i + t < m; i++) s += d[i] * d[i + t];
+    if (m > t) pairs += m - t;
+    d += m;
+  }
+  return pairs > 0 ? s / (double)pairs : 0.0;
 }
 
 /* Results for a series that is analysed without autocorrelations (W = 0). */
@@ -41,10 +71,10 @@ static void set_w0(lf_stats_gamma_res *res, long n, double var, double err, unsi
 }
 
 /* Core of the method on deviations d (mean zero); res->value set by the caller. */
-static int gamma_core(const double *d, long n, const lf_stats_gamma_opts *o,
+static int gamma_core(const double *d, long n, const reps *rp, const lf_stats_gamma_opts *o,
                       lf_stats_gamma_res *res, double *rho, long nrho) {
   if (!rho) nrho = 0;
-  double g0 = autocov(d, n, 0);
+  double g0 = autocov(d, rp, 0);
   if (n < LF_STATS_MIN_N) {
     double v = n > 1 ? g0 * (double)n / (double)(n - 1) : 0.0;
     set_w0(res, n, v, sqrt(v / (double)n), LF_STATS_FEW, rho, nrho);
@@ -56,23 +86,26 @@ static int gamma_core(const double *d, long n, const lf_stats_gamma_opts *o,
     set_w0(res, n, 0.0, 0.0, LF_STATS_ZERO_VAR, rho, nrho);
     return LF_OK;
   }
-  long wmax = o->wmax > 0 ? o->wmax : n / 2;
-  if (wmax > n - 1) wmax = n - 1;
+  long lmin = rp->len[0];
+  for (int r = 1; r < rp->R; r++)
+    if (rp->len[r] < lmin) lmin = rp->len[r];
+  long wmax = o->wmax > 0 ? o->wmax : lmin / 2;
+  if (wmax > lmin - 1) wmax = lmin - 1;
   if (o->S == 0.0) wmax = 0;
   long tmax = wmax; /* largest lag stored */
-  if (nrho - 1 > tmax) tmax = nrho - 1 < n - 1 ? nrho - 1 : n - 1;
+  if (nrho - 1 > tmax) tmax = nrho - 1 < lmin - 1 ? nrho - 1 : lmin - 1;
   double *g = lf_alloc(sizeof(double) * (size_t)(tmax + 1));
   if (!g) return LF_ERROR(LF_ENOMEM, "Gamma method: no memory for %ld lags", tmax + 1);
   /* tmax is lowered to max(W, nrho - 1) once W is known. */
 
-  /* Automatic windowing (Wolff sec. 3.3, eq. (52)): the first W with g(W) < 0, where
+  /* Automatic windowing (Wolff sec. 3.3): the first W with g(W) < 0, where
    * g(W) = exp(-W/tau) - tau/sqrt(W n) and tau = S / log((2 tau_int(W)+1)/(2 tau_int(W)-1)). */
   g[0] = g0;
   long W = 0, t = 1;
   int found = (o->S == 0.0);
   double gint = 0.0;
   for (; t <= wmax && !found; t++) {
-    g[t] = autocov(d, n, t);
+    g[t] = autocov(d, rp, t);
     gint += g[t] / g0;
     double tau = gint <= 0.0 ? DBL_EPSILON : o->S / log((gint + 1.0) / gint);
     double gw = exp(-(double)t / tau) - tau / sqrt((double)t * (double)n);
@@ -89,8 +122,8 @@ static int gamma_core(const double *d, long n, const lf_stats_gamma_opts *o,
   long tdone = o->S == 0.0 ? 0 : t - 1; /* g[0..tdone] computed */
   /* Beyond the window only the lags asked for in rho are needed. */
   tmax = W;
-  if (nrho - 1 > tmax) tmax = nrho - 1 < n - 1 ? nrho - 1 : n - 1;
-  for (long u = tdone + 1; u <= tmax; u++) g[u] = autocov(d, n, u);
+  if (nrho - 1 > tmax) tmax = nrho - 1 < lmin - 1 ? nrho - 1 : lmin - 1;
+  for (long u = tdone + 1; u <= tmax; u++) g[u] = autocov(d, rp, u);
 
   double c = g[0];
   for (long u = 1; u <= W; u++) c += 2.0 * g[u];
@@ -101,7 +134,7 @@ static int gamma_core(const double *d, long n, const lf_stats_gamma_opts *o,
     lf_free(g);
     return LF_OK;
   }
-  /* Bias correction of Gamma(t) (Wolff eq. (49)): Gamma(t) += C(W)/n. */
+  /* Bias correction of Gamma(t) (Wolff sec. 3.3, UWerr): Gamma(t) += C(W)/n. */
   for (long u = 0; u <= tmax; u++) g[u] += c / (double)n;
   c = g[0];
   for (long u = 1; u <= W; u++) c += 2.0 * g[u];
@@ -122,6 +155,21 @@ static int gamma_core(const double *d, long n, const lf_stats_gamma_opts *o,
 
 static int check_opts(const lf_stats_gamma_opts *o, long n) {
   if (n < 1) return LF_ERROR(LF_EINVAL, "Gamma method on %ld samples; pass at least one", n);
+  if (o->nrep > 1) {
+    if (!o->replen)
+      return LF_ERROR(LF_EINVAL, "Gamma method: %d replicas but no replica lengths; set "
+                      "opts.replen", o->nrep);
+    long sum = 0;
+    for (int r = 0; r < o->nrep; r++) {
+      if (o->replen[r] < 1)
+        return LF_ERROR(LF_EINVAL, "Gamma method: replica %d has %ld samples; every replica "
+                        "needs at least one", r, o->replen[r]);
+      sum += o->replen[r];
+    }
+    if (sum != n)
+      return LF_ERROR(LF_EINVAL, "Gamma method: replica lengths add up to %ld, but %ld samples "
+                      "were passed; they must agree", sum, n);
+  }
   if (!(o->S >= 0.0) || !isfinite(o->S))
     return LF_ERROR(LF_EINVAL, "Gamma method: S = %g; use S >= 0 (Wolff recommends 1..2)",
                     o->S);
@@ -146,7 +194,9 @@ int lf_stats_gamma(const double *x, long n, const lf_stats_gamma_opts *opts,
   double m = lf_stats_mean(x, n);
   for (long i = 0; i < n; i++) d[i] = x[i] - m;
   res->value = m;
-  int rc = gamma_core(d, n, &o, res, rho, nrho);
+  reps rp;
+  reps_init(&rp, &o, n);
+  int rc = gamma_core(d, n, &rp, &o, res, rho, nrho);
   lf_free(d);
   return rc;
 }
@@ -213,8 +263,33 @@ int lf_stats_gamma_derived(const double *data, long n, int nobs, lf_stats_fn f, 
     for (int a = 0; a < nobs; a++) s += grad[a] * (data[i * nobs + a] - abar[a]);
     d[i] = s;
   }
+  reps rp;
+  reps_init(&rp, &o, n);
+  if (rp.R >= 2) {
+    /* Wolff sec. 3.4 (UWerr): bias of f(abar) from the replica values f(abar_r),
+     * value -> value - (fbar_R - value)/(R - 1), fbar_R = sum_r N_r f(abar_r) / N. */
+    double fr = 0.0;
+    long off = 0;
+    for (int r = 0; r < rp.R; r++) {
+      for (int a = 0; a < nobs; a++) {
+        double sa = 0.0;
+        for (long i = off; i < off + rp.len[r]; i++) sa += data[i * nobs + a];
+        tmp[a] = sa / (double)rp.len[r];
+      }
+      double v = f(tmp, nobs, ctx);
+      if (!isfinite(v)) {
+        rc = LF_ERROR(LF_ENAN, "derived quantity is %g at the means of replica %d; check the "
+                      "function and its domain", v, r);
+        goto done;
+      }
+      fr += (double)rp.len[r] * v;
+      off += rp.len[r];
+    }
+    fr /= (double)n;
+    value -= (fr - value) / (double)(rp.R - 1);
+  }
   res->value = value;
-  rc = gamma_core(d, n, &o, res, rho, nrho);
+  rc = gamma_core(d, n, &rp, &o, res, rho, nrho);
 done:
   lf_free(abar);
   lf_free(d);
