@@ -123,4 +123,110 @@ double lf_alg_norm2(int n, const lf_cplx *x);
 void lf_alg_to_coords(lf_group g, double *coords, const lf_cplx *x);
 void lf_alg_from_coords(lf_group g, lf_cplx *x, const double *coords);
 
+/* ================================================================ spectral linear algebra
+ * (src/group/eig.c, spectral.c, polar.c; math in docs/spectral.md)
+ *
+ * Building blocks of SU(N) spectral flows (Boyda et al., PRD 103 (2021) 074504,
+ * arXiv:2008.05456) and learned active loops (Abbott et al., arXiv:2502.00263):
+ * eigen-decomposition of unitary matrices W = V diag(e^{i theta}) V^dag, the spectral map
+ * W -> W' = V diag(e^{i theta'}) V^dag with its vector-Jacobian product (Daleckii-Krein
+ * divided differences, finite at degenerate angles), the conjugation-equivariant polar
+ * projection onto U(N)/SU(N) with its VJP, and the Haar (Weyl) Vandermonde factor.
+ *
+ * Gradient convention: for a real loss L of a complex matrix M the gradient is the complex
+ * matrix G with G_ij = dL/dRe M_ij + i dL/dIm M_ij, so dL = Re tr(G^dag dM). Gradients with
+ * respect to a unitary W are returned in the tangent space at W: gW = W X with X
+ * anti-hermitian (traceless in the SU(N) convention), so dL = Re tr(gW^dag dW) for every
+ * allowed dW; the algebra element of the left derivative is X_L = gW W^dag (see docs).
+ * n = 1, 2, 3 everywhere. All functions are thread-safe and allocation-free.
+ *
+ *     lf_spec_eigsys e;
+ *     lf_spec_eig(3, 1, w, &e);                          // SU(3): sum of angles = 0
+ *     for (int j = 0; j < 3; j++) th1[j] = f(e.theta, j); // permutation-equivariant f
+ *     lf_spec_map(&e, th1, w1);                          // W' = V e^{i th1} V^dag
+ *     // backward: g1 = dL/dW'
+ *     lf_spec_map_vjp_angles(&e, th1, g1, gth1);         // dL/dth1 through W'
+ *     gth[k] = sum_j gth1[j] * J[j][k] (+ direct dL/dtheta)  // caller: J = d th1/d theta
+ *     lf_spec_divdiff(3, e.theta, th1, J, s);             // circular divided differences
+ *     lf_spec_map_vjp(&e, th1, s, g1, gth, gw);           // dL/dW (tangent at W)
+ */
+
+/* Eigen-system of a unitary n x n matrix: W = V diag(e^{i theta}) V^dag.
+ * theta ascending. U(N) convention (su = 0): theta_j in (-pi, pi]. SU(N) convention
+ * (su = 1): sum_j theta_j == 0 exactly in floating point; all angles lie in (-pi, pi]
+ * unless their principal values sum to +-2 pi, in which case the largest (resp.
+ * smallest) angle is shifted by -2 pi (resp. +2 pi) (docs/spectral.md). V is unitary,
+ * column j is the eigenvector of e^{i theta_j}. */
+typedef struct {
+  int n;           /* 1, 2, 3 */
+  int su;          /* 1: SU(N) angle convention, 0: U(N) */
+  double theta[3]; /* eigen-angles, ascending */
+  lf_cplx v[9];    /* eigenvectors as columns, row-major n x n */
+} lf_spec_eigsys;
+
+/* Hermitian eigen-decomposition H = V diag(lam) V^dag (cyclic complex Jacobi), lam
+ * ascending, V unitary (columns = eigenvectors). Only the upper triangle of h is read.
+ * LF_EINVAL (n), LF_ENAN (non-finite input), LF_ENOCONV (no convergence; not expected). */
+int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v);
+
+/* Eigen-decomposition of a unitary W (U(N) if su == 0, SU(N) if su == 1). n = 2 closed
+ * form; n = 3 Cayley transform to a hermitian matrix + Jacobi, angles from Rayleigh
+ * quotients. Backward stable also at degenerate angles (W = 1, centre elements).
+ * LF_EINVAL if W is not unitary (|v^dag W v| off 1 by more than LF_SPEC_UNITARY_TOL) or, with
+ * su = 1, det W is not 1 within the same tolerance; LF_ENAN for non-finite input. */
+#define LF_SPEC_UNITARY_TOL 1e-6
+int lf_spec_eig(int n, int su, const lf_cplx *w, lf_spec_eigsys *e);
+
+/* W' = V diag(e^{i theta_new}) V^dag (w_new may not alias e). */
+void lf_spec_map(const lf_spec_eigsys *e, const double *theta_new, lf_cplx *w_new);
+
+/* Circular divided differences for the VJP of the spectral map:
+ * s[j*n+k] = sin((theta'_k - theta'_j)/2) / sin((theta_k - theta_j)/2) (j != k), s[j*n+j] = 0.
+ * Where |2 sin((theta_k - theta_j)/2)| < LF_SPEC_DD_TOL (eigenvalues coincide on the circle)
+ * the limit is used: (-1)^(m + m') (J_jj + J_kk - J_jk - J_kj)/2, J = jac[j*n+k] =
+ * d theta'_j / d theta_k, m, m' the 2 pi windings of the two differences (error O(delta^2)
+ * for permutation-equivariant f). jac may be NULL only if no pair is that close
+ * (LF_EINVAL otherwise). Callers with exact divided differences may fill s themselves. */
+#define LF_SPEC_DD_TOL 1e-5
+int lf_spec_divdiff(int n, const double *theta, const double *theta_new, const double *jac,
+                    double *s);
+
+/* Backward, step 1: gtheta_new[j] = dL/dtheta'_j through W' = V e^{i theta'} V^dag, given
+ * g = dL/dW'. */
+void lf_spec_map_vjp_angles(const lf_spec_eigsys *e, const double *theta_new, const lf_cplx *g,
+                            double *gtheta_new);
+
+/* Backward, step 2: gradient gw (tangent at W) of L(W) through the spectral map with
+ * - g = dL/dW' (through the eigenvectors; NULL = 0), needs theta_new and s (lf_spec_divdiff),
+ * - gtheta = total dL/dtheta (J^T gtheta_new plus direct terms; NULL = 0).
+ * With g == NULL this is the VJP of the eigen-angles alone (theta_new, s unused). */
+void lf_spec_map_vjp(const lf_spec_eigsys *e, const double *theta_new, const double *s,
+                     const lf_cplx *g, const double *gtheta, lf_cplx *gw);
+/* VJP of W -> theta: gw = V diag(i e^{i theta} gtheta) V^dag (SU(N): mean of gtheta removed). */
+void lf_spec_eig_vjp(const lf_spec_eigsys *e, const double *gtheta, lf_cplx *gw);
+
+/* log prod_{j<k} |e^{i theta_j} - e^{i theta_k}|^2 (the Weyl/Haar factor; -inf at
+ * coincident angles) and, if grad != NULL, grad[j] = sum_{k != j} cot((theta_j - theta_k)/2). */
+double lf_spec_log_vandermonde(int n, const double *theta, double *grad);
+
+/* Polar projection P_U(N)(M) = M (M^dag M)^{-1/2} = U_svd V_svd^dag (one-sided Jacobi SVD of
+ * M), and with su = 1 P_SU(N)(M) = P_U(N)(M) / det(P_U(N)(M))^{1/N} with the principal root
+ * exp(-i arg(det)/N), arg in [-pi, pi] (C carg). Conjugation equivariant:
+ * P(g M g^dag) = g P(M) g^dag. `st` (may be NULL) keeps what the VJP needs.
+ * LF_ERANGE if M is numerically singular (sigma_min <= LF_SPEC_POLAR_RCOND sigma_max),
+ * LF_ENAN for non-finite input, LF_ENOCONV if the SVD does not converge (not expected). */
+#define LF_SPEC_POLAR_RCOND 1e-14
+typedef struct {
+  int n, su;
+  lf_cplx p[9];    /* P_U(N)(M) */
+  lf_cplx q[9];    /* right singular vectors (columns): M^dag M = Q diag(sigma^2) Q^dag */
+  double sigma[3]; /* singular values of M (unsorted, matching q) */
+  lf_cplx phase;   /* det(P_U(N))^{-1/N} (1 for su = 0) */
+} lf_spec_polar_state;
+int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_state *st);
+
+/* VJP of the polar projection: gm = dL/dM given g = dL/dP (any complex matrix; only its
+ * tangent part matters). gm may not alias g. */
+void lf_spec_polar_vjp(const lf_spec_polar_state *st, const lf_cplx *g, lf_cplx *gm);
+
 #endif

@@ -1,0 +1,256 @@
+/*
+ * eig.c -- eigen-decompositions for spectral flows: hermitian n x n (cyclic complex
+ * Jacobi) and unitary U(N)/SU(N) W = V diag(e^{i theta}) V^dag (n = 2 closed form via
+ * the quaternion form; n = 3 Cayley transform H = i (1 - cW)(1 + cW)^{-1}, c in {1,-i,-1,i}
+ * chosen so that -1/c is far from the spectrum, then Jacobi on H; angles are the phases
+ * of the Rayleigh quotients v^dag W v).
+ *
+ * Math: docs/spectral.md ("Unitary eigen-decomposition"); Jacobi rotation as in
+ * Numerical Recipes 11.1 with the phase of the off-diagonal element removed; Cayley
+ * transform: eigenvalue e^{i a} of cW maps to tan(a/2), injective on the circle minus -1,
+ * so distinct eigenvalues of W stay distinct (unlike (W - W^dag)/2i, whose eigenvalues
+ * sin(theta) merge theta and pi - theta). Background: Boyda et al., arXiv:2008.05456.
+ *
+ * Thread contract: pure functions of their arguments, no allocation, no global state.
+ */
+#include "latflow/group.h"
+#include "spec_internal.h"
+
+#include <float.h>
+#include <math.h>
+
+/* Jacobi stops when the off-diagonal Frobenius norm is below this fraction of ||H||_F. */
+#define JACOBI_REL_OFF 1e-18
+#define JACOBI_MAX_SWEEPS 40
+
+static int finite_mat(int n, const lf_cplx *a) {
+  for (int i = 0; i < n * n; i++)
+    if (!isfinite(creal(a[i])) || !isfinite(cimag(a[i]))) return 0;
+  return 1;
+}
+
+/* Sort (key, column of v) ascending by key; n <= 3. */
+static void sort_columns(int n, double *key, lf_cplx *v) {
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && key[j] < key[j - 1]; j--) {
+      double t = key[j];
+      key[j] = key[j - 1];
+      key[j - 1] = t;
+      for (int r = 0; r < n; r++) {
+        lf_cplx x = v[r * n + j];
+        v[r * n + j] = v[r * n + j - 1];
+        v[r * n + j - 1] = x;
+      }
+    }
+}
+
+int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
+  if (n < 1 || n > 3) return LF_ERROR(LF_EINVAL, "matrix size n = %d: use 1, 2 or 3", n);
+  lf_cplx a[9];
+  for (int i = 0; i < n; i++)
+    for (int j = i; j < n; j++) {
+      a[i * n + j] = h[i * n + j];
+      a[j * n + i] = conj(h[i * n + j]);
+    }
+  for (int i = 0; i < n; i++) a[i * n + i] = creal(a[i * n + i]);
+  if (!finite_mat(n, a))
+    return LF_ERROR(LF_ENAN, "hermitian matrix has NaN/Inf entries; check the input");
+  lf_mat_identity(n, v);
+  double nrm2 = 0;
+  for (int i = 0; i < n * n; i++) nrm2 += creal(a[i] * conj(a[i]));
+  const double lim2 = JACOBI_REL_OFF * JACOBI_REL_OFF * nrm2;
+  int sweep;
+  for (sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
+    double off = 0;
+    for (int p = 0; p < n; p++)
+      for (int q = p + 1; q < n; q++) off += creal(a[p * n + q] * conj(a[p * n + q]));
+    if (off <= lim2) break;
+    for (int p = 0; p < n; p++)
+      for (int q = p + 1; q < n; q++) {
+        lf_cplx hpq = a[p * n + q];
+        if (hpq == 0) continue;
+        double app = creal(a[p * n + p]), aqq = creal(a[q * n + q]), c, t;
+        lf_cplx sp;
+        lf_spec_rotation(app, aqq, hpq, &c, &sp, &t);
+        double r = cabs(hpq);
+        lf_spec_rotate_cols(n, a, p, q, c, sp);
+        lf_spec_rotate_rows(n, a, p, q, c, sp);
+        a[p * n + q] = a[q * n + p] = 0;
+        a[p * n + p] = app - t * r;
+        a[q * n + q] = aqq + t * r;
+        lf_spec_rotate_cols(n, v, p, q, c, sp);
+      }
+  }
+  if (sweep == JACOBI_MAX_SWEEPS)
+    return LF_ERROR(LF_ENOCONV, "Jacobi eigensolver did not converge in %d sweeps; report "
+                                "this matrix as a bug",
+                    JACOBI_MAX_SWEEPS);
+  for (int i = 0; i < n; i++) lam[i] = creal(a[i * n + i]);
+  sort_columns(n, lam, v);
+  return LF_OK;
+}
+
+/* 3x3 adjugate: adj(a) a = det(a) 1. */
+static void adj3(lf_cplx *r, const lf_cplx *a) {
+  r[0] = a[4] * a[8] - a[5] * a[7];
+  r[1] = a[2] * a[7] - a[1] * a[8];
+  r[2] = a[1] * a[5] - a[2] * a[4];
+  r[3] = a[5] * a[6] - a[3] * a[8];
+  r[4] = a[0] * a[8] - a[2] * a[6];
+  r[5] = a[2] * a[3] - a[0] * a[5];
+  r[6] = a[3] * a[7] - a[4] * a[6];
+  r[7] = a[1] * a[6] - a[0] * a[7];
+  r[8] = a[0] * a[4] - a[1] * a[3];
+}
+
+/* n = 3: eigenvectors from the Cayley transform, angles from Rayleigh quotients. */
+static int eig3(const lf_cplx *w, double *theta, lf_cplx *v, double *absdev) {
+  /* c W with c in {1, -i, -1, i} (exact products); pick the c maximising |det(1 + c W)|.
+   * Some c has all eigenvalues >= 45 degrees from -1, so the chosen one has
+   * sigma_min(1 + cW) >= 0.765^3 / 4 ~ 0.11 (docs/spectral.md). */
+  const lf_cplx rot[4] = {1.0, -LF_I, -1.0, LF_I};
+  lf_cplx a[9];
+  double dabs = -1;
+  int kbest = 0;
+  for (int k = 0; k < 4; k++) {
+    for (int i = 0; i < 9; i++) a[i] = rot[k] * w[i];
+    a[0] += 1.0;
+    a[4] += 1.0;
+    a[8] += 1.0;
+    double d = cabs(lf_mat_det(3, a));
+    if (d > dabs) {
+      dabs = d;
+      kbest = k;
+    }
+  }
+  for (int i = 0; i < 9; i++) a[i] = rot[kbest] * w[i];
+  a[0] += 1.0;
+  a[4] += 1.0;
+  a[8] += 1.0;
+  const lf_cplx dbest = lf_mat_det(3, a);
+  /* H = i (1 - cW)(1 + cW)^{-1} = 2 i A^{-1} - i, A = 1 + cW; only the upper triangle is
+   * read by the solver after we symmetrise. */
+  lf_cplx adj[9], hm[9];
+  adj3(adj, a);
+  lf_cplx f = 2.0 * LF_I / dbest;
+  for (int i = 0; i < 9; i++) hm[i] = f * adj[i];
+  lf_cplx hh[9];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) hh[i * 3 + j] = 0.5 * (hm[i * 3 + j] + conj(hm[j * 3 + i]));
+  /* (the -i 1 term is anti-hermitian and drops out of the hermitian part) */
+  double lam[3];
+  int rc = lf_spec_eigh(3, hh, lam, v);
+  if (rc) return rc;
+  *absdev = 0;
+  for (int j = 0; j < 3; j++) {
+    lf_cplx rq = 0;
+    for (int r = 0; r < 3; r++) {
+      lf_cplx wv = w[r * 3] * v[j] + w[r * 3 + 1] * v[3 + j] + w[r * 3 + 2] * v[6 + j];
+      rq += conj(v[r * 3 + j]) * wv;
+    }
+    theta[j] = carg(rq);
+    double dev = fabs(cabs(rq) - 1.0);
+    if (dev > *absdev) *absdev = dev;
+  }
+  return LF_OK;
+}
+
+/* n = 2: W = e^{i psi} (a0 + i a.sigma); eigenvectors of n.sigma, angles psi +- beta. */
+static void eig2(int su, const lf_cplx *w, double *theta, lf_cplx *v, double *absdev) {
+  lf_cplx d = w[0] * w[3] - w[1] * w[2];
+  double psi = su ? 0.0 : 0.5 * carg(d);
+  lf_cplx ph = su ? 1.0 : cexp(-LF_I * psi);
+  lf_cplx s0 = ph * w[0], s1 = ph * w[1], s2 = ph * w[2], s3 = ph * w[3];
+  double a0 = 0.5 * creal(s0 + s3);
+  double a1 = 0.5 * cimag(s1 + s2);
+  double a2 = 0.5 * creal(s1 - s2);
+  double a3 = 0.5 * cimag(s0 - s3);
+  double r = sqrt(a1 * a1 + a2 * a2 + a3 * a3);
+  double beta = atan2(r, a0);
+  /* unitarity: S must have the quaternion form [[x, y], [-y*, x*]] with |x|^2+|y|^2 = 1 */
+  *absdev = fabs(cabs(d) - 1.0) + cabs(s0 - conj(s3)) + cabs(s1 + conj(s2));
+  if (su) *absdev += cabs(d - 1.0);
+  lf_cplx u0, u1;
+  if (r == 0) {
+    u0 = 1.0;
+    u1 = 0.0;
+  } else {
+    double n1 = a1 / r, n2 = a2 / r, n3 = a3 / r;
+    if (n3 >= 0) {
+      double nn = 1.0 / sqrt(2.0 * (1.0 + n3));
+      u0 = (1.0 + n3) * nn;
+      u1 = (n1 + LF_I * n2) * nn;
+    } else {
+      double nn = 1.0 / sqrt(2.0 * (1.0 - n3));
+      u0 = (n1 - LF_I * n2) * nn;
+      u1 = (1.0 - n3) * nn;
+    }
+  }
+  /* columns: u (eigenvalue e^{i(psi+beta)}), (-conj(u1), conj(u0)) (e^{i(psi-beta)}) */
+  v[0] = u0;
+  v[2] = u1;
+  v[1] = -conj(u1);
+  v[3] = conj(u0);
+  theta[0] = psi + beta;
+  theta[1] = psi - beta;
+}
+
+/* Bring angles to the documented convention and sort. */
+static int finish_angles(int n, int su, double *theta, lf_cplx *v) {
+  for (int j = 0; j < n; j++) {
+    while (theta[j] > LF_PI) theta[j] -= LF_TWOPI;
+    while (theta[j] <= -LF_PI) theta[j] += LF_TWOPI;
+  }
+  if (su) {
+    double sum = 0;
+    for (int j = 0; j < n; j++) sum += theta[j];
+    double k = nearbyint(sum / LF_TWOPI);
+    if (fabs(sum - k * LF_TWOPI) > LF_SPEC_UNITARY_TOL)
+      return LF_ERROR(LF_EINVAL,
+                      "det W = exp(i %.3g) is not 1: W is not in SU(%d); use su = 0 (U(N)) or "
+                      "project with lf_spec_polar(..., su = 1, ...)",
+                      sum, n);
+    if (k > 0.5 || k < -0.5) {
+      int jx = 0;
+      for (int j = 1; j < n; j++)
+        if ((k > 0 && theta[j] > theta[jx]) || (k < 0 && theta[j] < theta[jx])) jx = j;
+      theta[jx] -= k * LF_TWOPI;
+    }
+  }
+  sort_columns(n, theta, v);
+  if (su) {
+    /* exact zero sum: the last (largest) angle absorbs the rounding, so the sum evaluated
+     * left to right is exactly 0; the order can break by an ulp at exact ties only. */
+    double rest = 0;
+    for (int j = 0; j < n - 1; j++) rest += theta[j];
+    theta[n - 1] = -rest;
+  }
+  return LF_OK;
+}
+
+int lf_spec_eig(int n, int su, const lf_cplx *w, lf_spec_eigsys *e) {
+  if (n < 1 || n > 3) return LF_ERROR(LF_EINVAL, "matrix size n = %d: use 1, 2 or 3", n);
+  if (!finite_mat(n, w))
+    return LF_ERROR(LF_ENAN, "matrix has NaN/Inf entries; check the input of lf_spec_eig");
+  e->n = n;
+  e->su = su ? 1 : 0;
+  double dev = 0;
+  if (n == 1) {
+    e->v[0] = 1.0;
+    e->theta[0] = su ? 0.0 : carg(w[0]);
+    dev = fabs(cabs(w[0]) - 1.0);
+    if (su) dev += cabs(w[0] - 1.0);
+  } else if (n == 2) {
+    eig2(e->su, w, e->theta, e->v, &dev);
+  } else {
+    int rc = eig3(w, e->theta, e->v, &dev);
+    if (rc) return rc;
+  }
+  if (!(dev <= LF_SPEC_UNITARY_TOL))
+    return LF_ERROR(LF_EINVAL,
+                    "matrix is not unitary%s (deviation %.3g > %.1g); reunitarize it "
+                    "(lf_group_unitarize) or project it (lf_spec_polar) first",
+                    su ? " with det 1" : "", dev, LF_SPEC_UNITARY_TOL);
+  if (n == 1) return LF_OK;
+  return finish_angles(n, e->su, e->theta, e->v);
+}

@@ -1,0 +1,50 @@
+/*
+ * spec_internal.h -- private helpers shared by eig.c and polar.c (group module):
+ * the complex Jacobi rotation of a hermitian 2x2 block (docs/spectral.md, "Jacobi").
+ */
+#ifndef LATFLOW_GROUP_SPEC_INTERNAL_H
+#define LATFLOW_GROUP_SPEC_INTERNAL_H
+
+#include "latflow/group.h"
+
+#include <math.h>
+
+/* Rotation J = [[c, sp], [-conj(sp), c]] (c real, |sp|^2 + c^2 = 1) with J^dag K J diagonal
+ * for the hermitian K = [[a, h], [conj(h), b]]; the new diagonal is (a - t|h|, b + t|h|)
+ * with t = |sp|/c (Numerical Recipes 11.1 after removing the phase of h). h != 0. */
+static inline void lf_spec_rotation(double a, double b, lf_cplx h, double *c, lf_cplx *sp,
+                                    double *t_out) {
+  double r = cabs(h);
+  double tau = (b - a) / (2.0 * r);
+  double t;
+  if (fabs(tau) > 1e150) {
+    t = 0.5 / tau;
+  } else {
+    t = 1.0 / (fabs(tau) + sqrt(tau * tau + 1.0));
+    if (tau < 0) t = -t;
+  }
+  double cc = 1.0 / sqrt(t * t + 1.0);
+  *c = cc;
+  *sp = (t * cc / r) * h;
+  *t_out = t;
+}
+
+/* a[:, p], a[:, q] <- (a J)[:, p], (a J)[:, q] for an n x n row-major matrix. */
+static inline void lf_spec_rotate_cols(int n, lf_cplx *a, int p, int q, double c, lf_cplx sp) {
+  for (int i = 0; i < n; i++) {
+    lf_cplx ap = a[i * n + p], aq = a[i * n + q];
+    a[i * n + p] = c * ap - conj(sp) * aq;
+    a[i * n + q] = sp * ap + c * aq;
+  }
+}
+
+/* rows p, q of a <- rows of (J^dag a). */
+static inline void lf_spec_rotate_rows(int n, lf_cplx *a, int p, int q, double c, lf_cplx sp) {
+  for (int j = 0; j < n; j++) {
+    lf_cplx ap = a[p * n + j], aq = a[q * n + j];
+    a[p * n + j] = c * ap - sp * aq;
+    a[q * n + j] = conj(sp) * ap + c * aq;
+  }
+}
+
+#endif
