@@ -29,9 +29,14 @@ static inline dbv dbv_real(double d) { return (dbv){DBV_REAL, NULL, 0, d}; }
 /* Result rows as text (NULL cell = SQL NULL); doubles keep 17 significant digits. */
 typedef struct {
   int nrows, ncols;
-  char **cells; /* nrows * ncols, row-major */
+  size_t *off; /* per cell, row-major: 0 = SQL NULL, else 1 + offset of its text */
+  size_t ncells, cellcap;
+  char *text; /* all cell texts, NUL-terminated, one allocation */
+  size_t tlen, tcap;
 } db_rows;
 const char *db_cell(const db_rows *r, int row, int col);
+/* Append one cell (s NULL = SQL NULL); the backend bumps nrows after each row. */
+int db_rows_add(db_rows *r, const char *s, size_t len);
 void db_rows_free(db_rows *r);
 
 typedef struct {

@@ -19,6 +19,8 @@
 
 #include "internal.h"
 
+#define PG_MAX_PARAMS 512 /* per statement (multi-row metric inserts use 5 x 64) */
+
 static void pg_quiet(void *arg, const char *msg) {
   (void)arg;
   (void)msg;
@@ -56,12 +58,12 @@ static int pg_exec(lf_registry *reg, const char *sql, int n, const dbv *v, db_ro
   if (rows) memset(rows, 0, sizeof *rows);
   char *q = pg_rewrite(sql);
   if (!q) return LF_ERROR(LF_ENOMEM, "out of memory preparing a registry query");
-  char numbuf[64][32];
-  const char *vals[64];
-  if (n > 64) {
+  if (n > PG_MAX_PARAMS) {
     lf_free(q);
-    return LF_ERROR(LF_EINVAL, "internal: too many query parameters (%d > 64)", n);
+    return LF_ERROR(LF_EINVAL, "internal: too many query parameters (%d > %d)", n, PG_MAX_PARAMS);
   }
+  char numbuf[PG_MAX_PARAMS][32];
+  const char *vals[PG_MAX_PARAMS];
   for (int i = 0; i < n; i++) {
     switch (v[i].type) {
     case DBV_NULL: vals[i] = NULL; break;
@@ -98,15 +100,12 @@ static int pg_exec(lf_registry *reg, const char *sql, int n, const dbv *v, db_ro
   if (rows && st == PGRES_TUPLES_OK) {
     int nr = PQntuples(res), nc = PQnfields(res);
     rows->ncols = nc;
-    if (nr > 0 && nc > 0) {
-      rows->cells = lf_alloc((size_t)nr * (size_t)nc * sizeof(char *));
-      if (!rows->cells) status = LF_ERROR(LF_ENOMEM, "out of memory reading the registry");
-    }
     for (int i = 0; status == LF_OK && i < nr; i++) {
-      for (int j = 0; j < nc; j++)
-        rows->cells[(size_t)i * (size_t)nc + (size_t)j] =
-            PQgetisnull(res, i, j) ? NULL : lf_reg_strdup(PQgetvalue(res, i, j));
-      rows->nrows++;
+      for (int j = 0; status == LF_OK && j < nc; j++)
+        status = PQgetisnull(res, i, j)
+                     ? db_rows_add(rows, NULL, 0)
+                     : db_rows_add(rows, PQgetvalue(res, i, j), (size_t)PQgetlength(res, i, j));
+      if (status == LF_OK) rows->nrows++;
     }
   }
   PQclear(res);

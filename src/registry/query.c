@@ -232,14 +232,21 @@ int lf_registry_load(lf_registry *reg, const char *id, double stale_after, lf_ru
   if (rc == LF_OK)
     rc = lf_reg_exec(reg,
                      "SELECT key, step, timestamp, value FROM metrics WHERE run_uuid = ? "
-                     "ORDER BY key, step, timestamp",
+                     "ORDER BY key, step",
                      1, &v, &r);
   if (rc == LF_OK) {
     rec->metrics = r.nrows ? lf_alloc((size_t)r.nrows * sizeof *rec->metrics) : NULL;
     if (r.nrows && !rec->metrics) rc = LF_ENOMEM;
     for (int i = 0; rc == LF_OK && i < r.nrows; i++) {
       lf_metric *m = &rec->metrics[i];
-      m->key = lf_reg_strdup(db_cell(&r, i, 0));
+      /* Rows come ordered by key: consecutive rows share one key string. */
+      const char *k = db_cell(&r, i, 0);
+      if (i > 0 && k && !strcmp(k, rec->metrics[i - 1].key)) m->key = rec->metrics[i - 1].key;
+      else m->key = lf_reg_strdup(k);
+      if (!m->key) {
+        rc = LF_ERROR(LF_ENOMEM, "out of memory reading metrics");
+        break;
+      }
       m->step = db_cell(&r, i, 1) ? strtol(db_cell(&r, i, 1), NULL, 10) : 0;
       m->time = ms_to_s(db_cell(&r, i, 2));
       m->value = db_cell(&r, i, 3) ? strtod(db_cell(&r, i, 3), NULL) : (double)NAN;
@@ -271,7 +278,8 @@ void lf_run_record_free(lf_run_record *rec) {
   info_clear(&rec->info);
   for (size_t i = 0; i < rec->nparams; i++) lf_free(rec->params[i].key), lf_free(rec->params[i].value);
   for (size_t i = 0; i < rec->ntags; i++) lf_free(rec->tags[i].key), lf_free(rec->tags[i].value);
-  for (size_t i = 0; i < rec->nmetrics; i++) lf_free(rec->metrics[i].key);
+  for (size_t i = 0; i < rec->nmetrics; i++) /* keys are shared by consecutive rows */
+    if (i == 0 || rec->metrics[i].key != rec->metrics[i - 1].key) lf_free(rec->metrics[i].key);
   lf_free(rec->params);
   lf_free(rec->tags);
   lf_free(rec->metrics);

@@ -73,15 +73,43 @@ char *lf_reg_strdup(const char *s) {
 
 const char *db_cell(const db_rows *r, int row, int col) {
   if (!r || row < 0 || row >= r->nrows || col < 0 || col >= r->ncols) return NULL;
-  return r->cells[(size_t)row * (size_t)r->ncols + (size_t)col];
+  size_t o = r->off[(size_t)row * (size_t)r->ncols + (size_t)col];
+  return o ? r->text + o - 1 : NULL;
+}
+
+/* Grow an lf_alloc'ed buffer to hold at least `need` elements of `size` bytes. */
+static int grow(void **p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap) return LF_OK;
+  size_t ncap = *cap ? *cap : 64;
+  while (ncap < need) ncap *= 2;
+  void *np = lf_alloc(ncap * size);
+  if (!np) return LF_ERROR(LF_ENOMEM, "out of memory reading the registry");
+  if (*p) memcpy(np, *p, *cap * size);
+  lf_free(*p);
+  *p = np;
+  *cap = ncap;
+  return LF_OK;
+}
+
+int db_rows_add(db_rows *r, const char *s, size_t len) {
+  LF_CHECK(grow((void **)&r->off, &r->cellcap, r->ncells + 1, sizeof *r->off));
+  if (!s) {
+    r->off[r->ncells++] = 0;
+    return LF_OK;
+  }
+  LF_CHECK(grow((void **)&r->text, &r->tcap, r->tlen + len + 1, 1));
+  memcpy(r->text + r->tlen, s, len);
+  r->text[r->tlen + len] = '\0';
+  r->off[r->ncells++] = r->tlen + 1;
+  r->tlen += len + 1;
+  return LF_OK;
 }
 
 void db_rows_free(db_rows *r) {
-  if (!r || !r->cells) return;
-  for (size_t i = 0; i < (size_t)r->nrows * (size_t)r->ncols; i++) lf_free(r->cells[i]);
-  lf_free(r->cells);
-  r->cells = NULL;
-  r->nrows = r->ncols = 0;
+  if (!r) return;
+  lf_free(r->off);
+  lf_free(r->text);
+  memset(r, 0, sizeof *r);
 }
 
 /* ---------------------------------------------------------------- growable strings */

@@ -24,6 +24,7 @@
 #endif
 
 #define HEARTBEAT_MIN_MS 1000
+#define METRIC_ROWS_PER_INSERT 64
 
 static int make_uuid(char out[37]) {
   unsigned char b[16];
@@ -156,18 +157,29 @@ static int flush(lf_run *run, int64_t now) {
   lf_registry *reg = run->reg;
   LF_CHECK(lf_reg_begin(reg));
   int rc = LF_OK;
-  for (int i = 0; rc == LF_OK && i < run->nbuf; i++) {
-    const metric_buf *m = &run->buf[i];
-    dbv v[5] = {dbv_text(run->id), dbv_text(m->key), dbv_int((int64_t)m->step), dbv_int(m->t_ms),
-                isfinite(m->value) ? dbv_real(m->value) : dbv_text(NULL)};
-    rc = lf_reg_exec(reg,
-                     "INSERT INTO metrics (run_uuid, key, step, timestamp, value) "
-                     "VALUES (?, ?, ?, ?, ?)",
-                     5, v, NULL);
+  /* Multi-row INSERTs of up to METRIC_ROWS_PER_INSERT rows: one round trip each on
+   * PostgreSQL; on SQLite full chunks reuse one cached statement. */
+  dbv v[5 * METRIC_ROWS_PER_INSERT];
+  for (int i0 = 0; rc == LF_OK && i0 < run->nbuf; i0 += METRIC_ROWS_PER_INSERT) {
+    int k = run->nbuf - i0 < METRIC_ROWS_PER_INSERT ? run->nbuf - i0 : METRIC_ROWS_PER_INSERT;
+    lf_sbuf sql = {0};
+    lf_sb_put(&sql, "INSERT INTO metrics (run_uuid, key, step, timestamp, value) VALUES ");
+    for (int j = 0; j < k; j++) {
+      const metric_buf *m = &run->buf[i0 + j];
+      lf_sb_put(&sql, j ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)");
+      v[5 * j] = dbv_text(run->id);
+      v[5 * j + 1] = dbv_text(m->key);
+      v[5 * j + 2] = dbv_int((int64_t)m->step);
+      v[5 * j + 3] = dbv_int(m->t_ms);
+      v[5 * j + 4] = isfinite(m->value) ? dbv_real(m->value) : dbv_text(NULL);
+    }
+    rc = sql.oom ? LF_ERROR(LF_ENOMEM, "out of memory writing metrics")
+                 : lf_reg_exec(reg, sql.p, 5 * k, v, NULL);
+    lf_sb_free(&sql);
   }
   if (rc == LF_OK) {
-    dbv v[2] = {dbv_int(now), dbv_text(run->id)};
-    rc = lf_reg_exec(reg, "UPDATE runs SET heartbeat = ? WHERE run_uuid = ?", 2, v, NULL);
+    dbv hb[2] = {dbv_int(now), dbv_text(run->id)};
+    rc = lf_reg_exec(reg, "UPDATE runs SET heartbeat = ? WHERE run_uuid = ?", 2, hb, NULL);
   }
   if (rc == LF_OK) rc = lf_reg_commit(reg);
   else lf_reg_rollback(reg);

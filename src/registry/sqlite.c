@@ -101,42 +101,30 @@ static int sq_exec(lf_registry *reg, const char *sql, int n, const dbv *v, db_ro
     return r;
   }
   int ncols = sqlite3_column_count(st);
-  size_t cap = 0;
+  if (rows) rows->ncols = ncols;
   int status = LF_OK;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (!rows) continue;
-    if ((size_t)(rows->nrows + 1) * (size_t)ncols > cap) {
-      size_t ncap = cap ? 2 * cap : (size_t)ncols * 16;
-      char **cells = lf_alloc(ncap * sizeof *cells);
-      if (!cells) {
-        status = LF_ENOMEM;
-        break;
-      }
-      if (rows->cells) memcpy(cells, rows->cells, cap * sizeof *cells);
-      lf_free(rows->cells);
-      rows->cells = cells;
-      cap = ncap;
-    }
-    rows->ncols = ncols;
-    for (int j = 0; j < ncols; j++) {
-      char *cell = NULL;
+    for (int j = 0; status == LF_OK && j < ncols; j++) {
       int t = sqlite3_column_type(st, j);
-      if (t == SQLITE_FLOAT) {
+      if (t == SQLITE_FLOAT) { /* 17 digits: doubles round-trip exactly */
         char num[40];
-        snprintf(num, sizeof num, "%.17g", sqlite3_column_double(st, j));
-        cell = lf_reg_strdup(num);
-      } else if (t != SQLITE_NULL) {
-        cell = lf_reg_strdup((const char *)sqlite3_column_text(st, j));
+        int len = snprintf(num, sizeof num, "%.17g", sqlite3_column_double(st, j));
+        status = db_rows_add(rows, num, (size_t)len);
+      } else if (t == SQLITE_NULL) {
+        status = db_rows_add(rows, NULL, 0);
+      } else {
+        const char *txt = (const char *)sqlite3_column_text(st, j);
+        status = db_rows_add(rows, txt ? txt : "", (size_t)sqlite3_column_bytes(st, j));
       }
-      rows->cells[(size_t)rows->nrows * (size_t)ncols + (size_t)j] = cell;
     }
+    if (status != LF_OK) break;
     rows->nrows++;
   }
   if (status == LF_OK && rc != SQLITE_DONE) status = sq_status(reg, c->db, rc, "a registry query");
   if (sq_is_cached(c, st)) sqlite3_reset(st);
   else sqlite3_finalize(st);
   if (status != LF_OK && rows) db_rows_free(rows);
-  if (status == LF_ENOMEM) return LF_ERROR(LF_ENOMEM, "out of memory reading the registry");
   return status;
 }
 
