@@ -170,7 +170,8 @@ typedef struct {
 int lf_ildg_read(const char *path, lf_lattice *lat, lf_gauge **f, lf_ildg_info *info,
                  unsigned flags);
 /* Same, into an existing field whose group and lattice must match the file (LF_ESTATE
- * otherwise): for restarting a run on a lattice you already have. */
+ * otherwise): for restarting a run on a lattice you already have. On an error after the
+ * data were read (checksum, unitarity) the field holds the file's data: do not use it. */
 int lf_ildg_read_into(const char *path, lf_gauge *f, lf_ildg_info *info, unsigned flags);
 /* Only the format record: group, nd, L, precision, lfn, nrecords (no data read). */
 int lf_ildg_probe(const char *path, lf_ildg_info *info);
