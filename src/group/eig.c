@@ -56,8 +56,19 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
   if (!finite_mat(n, a))
     return LF_ERROR(LF_ENAN, "hermitian matrix has NaN/Inf entries; check the input");
   lf_mat_identity(n, v);
+  /* scale to max |entry| = 1 so that |h| = sqrt(re^2 + im^2) cannot overflow */
+  double sc = 0;
+  for (int i = 0; i < n * n; i++) sc = fmax(sc, fmax(fabs(creal(a[i])), fabs(cimag(a[i]))));
+  if (sc == 0) {
+    for (int i = 0; i < n; i++) lam[i] = 0;
+    return LF_OK;
+  }
+  const double isc = 1.0 / sc;
   double nrm2 = 0;
-  for (int i = 0; i < n * n; i++) nrm2 += creal(a[i] * conj(a[i]));
+  for (int i = 0; i < n * n; i++) {
+    a[i] *= isc;
+    nrm2 += creal(a[i] * conj(a[i]));
+  }
   const double lim2 = JACOBI_REL_OFF * JACOBI_REL_OFF * nrm2;
   int sweep;
   for (sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
@@ -68,13 +79,22 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
     for (int p = 0; p < n; p++)
       for (int q = p + 1; q < n; q++) {
         lf_cplx hpq = a[p * n + q];
-        if (hpq == 0) continue;
+        double r2 = creal(hpq * conj(hpq));
+        if (r2 == 0) continue;
         double app = creal(a[p * n + p]), aqq = creal(a[q * n + q]), c, t;
         lf_cplx sp;
         lf_spec_rotation(app, aqq, hpq, &c, &sp, &t);
-        double r = cabs(hpq);
-        lf_spec_rotate_cols(n, a, p, q, c, sp);
-        lf_spec_rotate_rows(n, a, p, q, c, sp);
+        double r = sqrt(r2);
+        /* J^dag A J changes only rows/columns p, q: the (p,q) block is diagonalised
+         * analytically; the other entries of columns p, q follow from (A J)[rr][p, q]. */
+        for (int rr = 0; rr < n; rr++) {
+          if (rr == p || rr == q) continue;
+          lf_cplx arp = a[rr * n + p], arq = a[rr * n + q];
+          a[rr * n + p] = c * arp - conj(sp) * arq;
+          a[rr * n + q] = sp * arp + c * arq;
+          a[p * n + rr] = conj(a[rr * n + p]);
+          a[q * n + rr] = conj(a[rr * n + q]);
+        }
         a[p * n + q] = a[q * n + p] = 0;
         a[p * n + p] = app - t * r;
         a[q * n + q] = aqq + t * r;
@@ -85,7 +105,7 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
     return LF_ERROR(LF_ENOCONV, "Jacobi eigensolver did not converge in %d sweeps; report "
                                 "this matrix as a bug",
                     JACOBI_MAX_SWEEPS);
-  for (int i = 0; i < n; i++) lam[i] = creal(a[i * n + i]);
+  for (int i = 0; i < n; i++) lam[i] = sc * creal(a[i * n + i]);
   sort_columns(n, lam, v);
   return LF_OK;
 }

@@ -25,6 +25,14 @@
 #define HESTENES_TOL (4.0 * DBL_EPSILON)
 #define HESTENES_MAX_SWEEPS 40
 
+static int singular_error(double rcond) {
+  return LF_ERROR(LF_ERANGE,
+                  "polar projection: matrix is numerically singular (sigma_min/sigma_max <= "
+                  "%.2g, limit %.0g), its unitary factor is not unique; check the staple/loop "
+                  "that produced it",
+                  rcond, LF_SPEC_POLAR_RCOND);
+}
+
 int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_state *st) {
   if (n < 1 || n > 3) return LF_ERROR(LF_EINVAL, "matrix size n = %d: use 1, 2 or 3", n);
   double scale = 0;
@@ -42,6 +50,11 @@ int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_s
   const double inv = 1.0 / scale;
   for (int i = 0; i < n * n; i++) a[i] = m[i] * inv;
   lf_mat_identity(n, q);
+  /* A column of norm below 0.1 RCOND ||A||_F bounds sigma_min/sigma_max below RCOND (n <= 3):
+   * stop there (further rotations of rounding-noise columns need not converge). */
+  double f2 = 0;
+  for (int i = 0; i < n * n; i++) f2 += creal(a[i] * conj(a[i]));
+  const double tiny2 = 0.01 * LF_SPEC_POLAR_RCOND * LF_SPEC_POLAR_RCOND * f2;
   int sweep;
   for (sweep = 0; sweep < HESTENES_MAX_SWEEPS; sweep++) {
     int rotated = 0;
@@ -54,6 +67,7 @@ int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_s
           ajj += creal(a[r * n + j] * conj(a[r * n + j]));
           h += conj(a[r * n + i]) * a[r * n + j];
         }
+        if (aii <= tiny2 || ajj <= tiny2) return singular_error(sqrt(fmin(aii, ajj) / f2));
         if (cabs(h) <= HESTENES_TOL * sqrt(aii * ajj)) continue;
         rotated = 1;
         double c, t;
@@ -76,11 +90,7 @@ int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_s
     if (sig[j] > smax) smax = sig[j];
     if (sig[j] < smin) smin = sig[j];
   }
-  if (!(smin > LF_SPEC_POLAR_RCOND * smax))
-    return LF_ERROR(LF_ERANGE,
-                    "polar projection: matrix is numerically singular (sigma_min/sigma_max = "
-                    "%.2g <= %.0g), its unitary factor is not unique; check the staple/loop",
-                    smin / smax, LF_SPEC_POLAR_RCOND);
+  if (!(smin > LF_SPEC_POLAR_RCOND * smax)) return singular_error(smin / smax);
   for (int j = 0; j < n; j++) {
     double is = 1.0 / sig[j];
     for (int r = 0; r < n; r++) a[r * n + j] *= is; /* left singular vectors */

@@ -14,7 +14,7 @@
  * with t = |sp|/c (Numerical Recipes 11.1 after removing the phase of h). h != 0. */
 static inline void lf_spec_rotation(double a, double b, lf_cplx h, double *c, lf_cplx *sp,
                                     double *t_out) {
-  double r = cabs(h);
+  double r = sqrt(creal(h) * creal(h) + cimag(h) * cimag(h)); /* callers scale: no overflow */
   double tau = (b - a) / (2.0 * r);
   double t;
   if (fabs(tau) > 1e150) {
