@@ -317,6 +317,109 @@ static void weyl_chi2_2d(long nsamp) {
                  __FILE__, __LINE__, "chi2 %.4g limit %.4g (dof %g)", chi2, lim, dof);
 }
 
+/* ---------------------------------------------------------------- active-loop chain */
+/* The composition a spectral coupling layer with a learned active loop performs
+ * (Abbott et al. 2502.00263 eq. (1), Boyda et al. 2008.05456):
+ *   L = P_SU(3)(U S^dag),  L' = V e^{i f(theta)} V^dag,  U' = L' L^dag U,
+ * loss Re tr(C^dag U'). Gradients w.r.t. U (tangent) and the staple S (complex). */
+static int chain_loss(const lf_cplx *u, const lf_cplx *st, const lf_cplx *c, double *l) {
+  lf_cplx m[9], lp[9], l1[9], t[9], u1[9];
+  lf_spec_eigsys e;
+  double th1[3], jac[9];
+  lf_mat_mul_dag(3, m, u, st);
+  int rc = lf_spec_polar(3, 1, m, lp, NULL);
+  if (!rc) rc = lf_spec_eig(3, 1, lp, &e);
+  if (rc) return rc;
+  test_f(3, 1, e.theta, th1, jac);
+  lf_spec_map(&e, th1, l1);
+  lf_mat_mul_dag(3, t, l1, lp);
+  lf_mat_mul(3, u1, t, u);
+  *l = lf_mat_retr_mul_dag(3, u1, c);
+  return LF_OK;
+}
+
+static int chain_grad(const lf_cplx *u, const lf_cplx *st, const lf_cplx *c, lf_cplx *gu,
+                      lf_cplx *gs) {
+  lf_cplx m[9], lp[9], l1[9], t[9], gl1[9], gl[9], gm[9], a[9];
+  lf_spec_eigsys e;
+  lf_spec_polar_state ps;
+  double th1[3], jac[9], g1[3], gth[3], s[9];
+  lf_mat_mul_dag(3, m, u, st);
+  int rc = lf_spec_polar(3, 1, m, lp, &ps);
+  if (!rc) rc = lf_spec_eig(3, 1, lp, &e);
+  if (rc) return rc;
+  test_f(3, 1, e.theta, th1, jac);
+  lf_spec_map(&e, th1, l1);
+  /* U' = L' L^dag U: dL/dL' = C U^dag L, dL/dL (direct) = U C^dag L', dL/dU (direct) = L L'^dag C */
+  lf_mat_mul_dag(3, t, c, u);
+  lf_mat_mul(3, gl1, t, lp);
+  lf_mat_mul_dag(3, t, u, c);
+  lf_mat_mul(3, a, t, l1);
+  lf_mat_mul_dag(3, t, lp, l1);
+  lf_mat_mul(3, gu, t, c);
+  lf_spec_map_vjp_angles(&e, th1, gl1, g1);
+  for (int k = 0; k < 3; k++) {
+    gth[k] = 0;
+    for (int j = 0; j < 3; j++) gth[k] += g1[j] * jac[j * 3 + k];
+  }
+  if ((rc = lf_spec_divdiff(3, e.theta, th1, jac, s))) return rc;
+  lf_spec_map_vjp(&e, th1, s, gl1, gth, gl);
+  for (int i = 0; i < 9; i++) gl[i] += a[i];
+  lf_spec_polar_vjp(&ps, gl, gm); /* dL/dM, M = U S^dag */
+  lf_mat_mul(3, t, gm, st);       /* dM = dU S^dag -> G_M S */
+  for (int i = 0; i < 9; i++) gu[i] += t[i];
+  lf_mat_dag_mul(3, gs, gm, u); /* dM = U dS^dag -> G_M^dag U */
+  return LF_OK;
+}
+
+static void chain_test(void) {
+  double worst_u = 0, worst_s = 0, gmax = 0;
+  int fails = 0;
+  for (int t = 0; t < 20; t++) {
+    lf_cplx u[9], st[9], c[9], gu[9], gs[9], x[9][9], up[9], um[9], sp[9], sm[9], xu[9];
+    lf_group_haar(LF_SU3, u, &rng);
+    for (int i = 0; i < 9; i++) {
+      st[i] = lf_rng_normal(&rng) + LF_I * lf_rng_normal(&rng);
+      c[i] = lf_rng_normal(&rng) + LF_I * lf_rng_normal(&rng);
+    }
+    if (t % 4 == 0) lf_mat_copy(3, st, u); /* S = U: active loop = identity (degenerate) */
+    if (chain_grad(u, st, c, gu, gs)) {
+      fails++;
+      continue;
+    }
+    int nd = directions(3, 1, x);
+    for (int a = 0; a < nd; a++) {
+      double lp, lm;
+      exp_times(3, FD_STEP, x[a], u, up);
+      exp_times(3, -FD_STEP, x[a], u, um);
+      fails += chain_loss(up, st, c, &lp) != 0;
+      fails += chain_loss(um, st, c, &lm) != 0;
+      lf_mat_mul(3, xu, x[a], u);
+      double an = lf_mat_retr_mul_dag(3, xu, gu);
+      worst_u = fmax(worst_u, fabs((lp - lm) / (2 * FD_STEP) - an));
+      gmax = fmax(gmax, fabs(an));
+    }
+    for (int i = 0; i < 9; i++)
+      for (int part = 0; part < 2; part++) {
+        lf_cplx dir = part ? LF_I : 1.0;
+        double lp, lm;
+        lf_mat_copy(3, sp, st);
+        lf_mat_copy(3, sm, st);
+        sp[i] += FD_STEP * dir;
+        sm[i] -= FD_STEP * dir;
+        fails += chain_loss(u, sp, c, &lp) != 0;
+        fails += chain_loss(u, sm, c, &lm) != 0;
+        double an = creal(conj(gs[i]) * dir);
+        worst_s = fmax(worst_s, fabs((lp - lm) / (2 * FD_STEP) - an));
+        gmax = fmax(gmax, fabs(an));
+      }
+  }
+  LF_TEST_TRUE("active-loop chain: no errors", fails == 0);
+  LF_TEST_ABS("active-loop chain P_SU(U S^dag) -> spectral map -> U': dL/dU vs FD",
+              worst_u / fmax(1, gmax), 0, TOL_FD);
+  LF_TEST_ABS("active-loop chain: dL/dS (staple) vs FD", worst_s / fmax(1, gmax), 0, TOL_FD);
+}
+
 int main(void) {
   lf_rng_init(&rng, 2385, LF_RNG_TAG(LF_RNG_PURPOSE_TEST, 30), 0);
   char what[200];
@@ -581,6 +684,8 @@ int main(void) {
     LF_TEST_ABS("log Vandermonde = log prod |e^{i t_j} - e^{i t_k}|^2", dv, 0, 1e-13);
     LF_TEST_ABS("log Vandermonde gradient vs FD", dg, 0, 1e-7);
   }
+
+  chain_test();
 
   /* ---- Weyl density of Haar eigen-angles */
   weyl_chi2_1d(LF_SU2, 100000);
