@@ -185,25 +185,32 @@ static int load_kv(lf_registry *reg, const char *sql, const char *id, lf_kv **kv
     db_rows_free(&r);
     return LF_ENOMEM;
   }
+  int rc = LF_OK;
   for (int i = 0; i < r.nrows; i++) {
     (*kv)[i].key = lf_reg_strdup(db_cell(&r, i, 0));
     (*kv)[i].value = lf_reg_strdup(db_cell(&r, i, 1));
     (*n)++;
+    if (!(*kv)[i].key || !(*kv)[i].value) {
+      rc = LF_ERROR(LF_ENOMEM, "out of memory reading parameters");
+      break;
+    }
   }
   db_rows_free(&r);
-  return LF_OK;
+  return rc;
 }
 
-static void fill_artifact(const db_rows *r, int i, lf_artifact *a) {
+static int fill_artifact(const db_rows *r, int i, lf_artifact *a) {
   memset(a, 0, sizeof *a);
   a->id = db_cell(r, i, 0) ? strtoll(db_cell(r, i, 0), NULL, 10) : -1;
   a->path = lf_reg_strdup(db_cell(r, i, 1));
+  if (!a->path) return LF_ERROR(LF_ENOMEM, "out of memory reading artifacts");
   snprintf(a->kind, sizeof a->kind, "%s", db_cell(r, i, 2) ? db_cell(r, i, 2) : "");
   a->size = db_cell(r, i, 3) ? strtoll(db_cell(r, i, 3), NULL, 10) : 0;
   snprintf(a->sha256, sizeof a->sha256, "%s", db_cell(r, i, 4) ? db_cell(r, i, 4) : "");
   a->created = ms_to_s(db_cell(r, i, 5));
   snprintf(a->producer, sizeof a->producer, "%s", db_cell(r, i, 6) ? db_cell(r, i, 6) : "");
   snprintf(a->direction, sizeof a->direction, "%s", db_cell(r, i, 7) ? db_cell(r, i, 7) : "");
+  return LF_OK;
 }
 
 #define ART_COLS                                                                          \
@@ -264,7 +271,7 @@ int lf_registry_load(lf_registry *reg, const char *id, double stale_after, lf_ru
     rec->artifacts = r.nrows ? lf_alloc((size_t)r.nrows * sizeof *rec->artifacts) : NULL;
     if (r.nrows && !rec->artifacts) rc = LF_ENOMEM;
     for (int i = 0; rc == LF_OK && i < r.nrows; i++) {
-      fill_artifact(&r, i, &rec->artifacts[i]);
+      rc = fill_artifact(&r, i, &rec->artifacts[i]);
       rec->nartifacts++;
     }
     db_rows_free(&r);
@@ -304,10 +311,16 @@ int lf_registry_artifacts(lf_registry *reg, const char *kind, lf_artifact **arts
     db_rows_free(&r);
     return LF_ENOMEM;
   }
-  for (int i = 0; i < r.nrows; i++) fill_artifact(&r, i, &out[i]);
-  *n = (size_t)r.nrows;
-  *arts = out;
+  int rc = LF_OK;
+  size_t k = 0;
+  for (int i = 0; rc == LF_OK && i < r.nrows; i++, k++) rc = fill_artifact(&r, i, &out[i]);
   db_rows_free(&r);
+  if (rc != LF_OK) {
+    lf_artifact_free(out, k);
+    return rc;
+  }
+  *n = k;
+  *arts = out;
   return LF_OK;
 }
 

@@ -469,6 +469,84 @@ static void test_report_escaping(const char *db) {
   lf_registry_close(reg);
 }
 
+/* tau_int of the report's autocorrelation for an AR(1) history x_t = phi x_{t-1} + eta_t:
+ * exact tau_int = (1 + phi) / (2 (1 - phi)); error (Madras-Sokal) tau sqrt(2 (2W + 1) / N). */
+static void test_acf(const char *db) {
+  lf_registry *reg;
+  lf_run *run;
+  if (lf_registry_open(&reg, db) || lf_run_start(reg, &run, "hmc", "ar1", NULL)) return;
+  const double phi = 0.8;
+  const int N = 20000;
+  lf_rng r;
+  lf_rng_init(&r, 2385, LF_RNG_TAG(LF_RNG_PURPOSE_TEST, 3), 0);
+  double x = 0;
+  for (int t = 0; t < N; t++) {
+    x = phi * x + lf_rng_normal(&r);
+    lf_run_metric(run, "plaquette", t, 0.6 + 0.01 * x);
+  }
+  char id[37];
+  snprintf(id, sizeof id, "%s", lf_run_id(run));
+  lf_run_end(run, LF_RUN_FINISHED);
+  char out[512];
+  path_in(out, sizeof out, "acf.html");
+  int rc = lf_registry_report(reg, id, out, NULL);
+  lf_registry_close(reg);
+  char *html = rc == LF_OK ? tu_slurp(out, NULL) : NULL;
+  const char *p = html ? strstr(html, "autocorrelation of plaquette (tau_int = ") : NULL;
+  double tau = -1;
+  int W = 0;
+  if (p) sscanf(p, "autocorrelation of plaquette (tau_int = %lf, W = %d)", &tau, &W);
+  double exact = (1 + phi) / (2 * (1 - phi));
+  double err = exact * sqrt(2.0 * (2 * W + 1) / N);
+  LF_TEST_SIGMA("report tau_int of an AR(1) history (phi = 0.8, N = 20000)", tau, err, exact, 4.0);
+  free(html);
+}
+
+/* Every allocation of the read paths may fail: LF_ENOMEM, no crash, no leak (ASan). */
+static void test_alloc_failures(const char *db) {
+  char out[512];
+  path_in(out, sizeof out, "fault.html");
+  int bad = 0, failed = 0, last_ok = 0;
+  for (long n = 1; n <= 400; n++) {
+    lf_registry *reg = NULL;
+    lf_alloc_fail_after(n);
+    int rc = lf_registry_open(&reg, db);
+    lf_run_info *runs = NULL;
+    size_t nr = 0;
+    if (rc == LF_OK) rc = lf_registry_list(reg, NULL, &runs, &nr);
+    if (rc == LF_OK) lf_run_info_free(runs, nr);
+    lf_run_record rec;
+    if (rc == LF_OK && nr > 0) {
+      char id[37];
+      lf_run_filter f = {NULL, "train", NULL, 1, 0};
+      rc = lf_registry_list(reg, &f, &runs, &nr);
+      if (rc == LF_OK) {
+        snprintf(id, sizeof id, "%s", nr ? runs[0].id : "");
+        lf_run_info_free(runs, nr);
+        rc = lf_registry_load(reg, id, 0, &rec);
+        if (rc == LF_OK) lf_run_record_free(&rec);
+        if (rc == LF_OK) rc = lf_registry_report(reg, id, out, NULL);
+      }
+    }
+    lf_artifact *arts;
+    size_t na;
+    if (rc == LF_OK) rc = lf_registry_artifacts(reg, NULL, &arts, &na);
+    if (rc == LF_OK) lf_artifact_free(arts, na);
+    lf_alloc_fail_after(0);
+    lf_registry_close(reg);
+    if (rc != LF_OK && rc != LF_ENOMEM) {
+      bad++;
+      printf("     injected failure %ld gave %d: %s\n", n, rc, lf_last_error());
+    }
+    failed += rc == LF_ENOMEM;
+    last_ok = rc == LF_OK;
+  }
+  char what[200];
+  snprintf(what, sizeof what, "allocation failure 1..400 in open/list/load/report/artifacts: %d x LF_ENOMEM, "
+           "%d other codes, succeeds once past the last allocation", failed, bad);
+  LF_TEST_TRUE(what, bad == 0 && failed > 20 && last_ok);
+}
+
 static void test_cli(const char *db) {
   char cmd[2048];
   int status;
@@ -597,6 +675,8 @@ int main(void) {
   path_in(cdb, sizeof cdb, "concurrent.db");
   test_concurrent(cdb);
   test_report_escaping(db);
+  test_acf(db);
+  test_alloc_failures(db);
   test_cli(db);
   int rc = lf_test_done();
   if (rc == 0) tu_rm_rf(dir);
