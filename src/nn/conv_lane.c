@@ -84,19 +84,27 @@ static void from_lanes(int batch, int C, long V, const double *restrict t, doubl
 }
 
 /* y[co0 .. co0+cb-1][s][:] over s in [s0, s1). wr: [C][T][Cout] (co contiguous). */
-static ALWAYS_INLINE void fwd_tile(const int cb, int C, int T, int Cout, long V,
-                                   const int *restrict nbr, int reflect, long s0, long s1,
-                                   const double *restrict wr, const double *restrict bias,
-                                   const double *restrict xt, double *restrict yt) {
+/* Input channels [c0, c1) only; first = 1 starts from the bias, else from yt. */
+static ALWAYS_INLINE void fwd_tile(const int cb, int c0, int c1, int first, int T, int Cout,
+                                   long V, const int *restrict nbr, int reflect, long s0,
+                                   long s1, const double *restrict wr,
+                                   const double *restrict bias, const double *restrict xt,
+                                   double *restrict yt) {
   for (long s = s0; s < s1; s++) {
     v4d a0[4], a1[4];
     for (int c = 0; c < cb; c++) {
-      double b = bias ? bias[c] : 0.0;
-      a0[c] = (v4d){b, b, b, b};
-      a1[c] = a0[c];
+      const double *yp = yt + ((long)c * V + s) * LANES;
+      if (first) {
+        double b = bias ? bias[c] : 0.0;
+        a0[c] = (v4d){b, b, b, b};
+        a1[c] = a0[c];
+      } else {
+        a0[c] = *(const v4d *)yp;
+        a1[c] = *(const v4d *)(yp + 4);
+      }
     }
     const int *restrict ns = nbr + s * T;
-    for (int ci = 0; ci < C; ci++) {
+    for (int ci = c0; ci < c1; ci++) {
       const double *restrict xc = xt + (long)ci * V * LANES;
       const double *restrict wc = wr + (long)ci * T * Cout;
       for (int t = 0; t < T; t++) {
@@ -117,20 +125,28 @@ static ALWAYS_INLINE void fwd_tile(const int cb, int C, int T, int Cout, long V,
   }
 }
 
+/* Input channels are taken in blocks whose taps fit in L1 (CI_BLOCK_BYTES), so the
+ * neighbour lines of consecutive sites are reused from cache. */
+#define CI_BLOCK_BYTES 16384
 static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect, long s0,
                      long s1, const double *wr, const double *bias, const double *xt,
                      double *yt) {
-  int co = 0;
-  for (; co + 4 <= Cout; co += 4)
-    fwd_tile(4, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bias ? bias + co : NULL, xt,
-             yt + (long)co * V * LANES);
-  const double *bp = bias ? bias + co : NULL;
-  double *yp = yt + (long)co * V * LANES;
-  switch (Cout - co) {
-  case 3: fwd_tile(3, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
-  case 2: fwd_tile(2, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
-  case 1: fwd_tile(1, C, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
-  default: break;
+  int cib = CI_BLOCK_BYTES / (T * LANES * 8);
+  if (cib < 1) cib = 1;
+  for (int c0 = 0; c0 < C; c0 += cib) {
+    int c1 = c0 + cib < C ? c0 + cib : C, first = c0 == 0;
+    int co = 0;
+    for (; co + 4 <= Cout; co += 4)
+      fwd_tile(4, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co,
+               bias ? bias + co : NULL, xt, yt + (long)co * V * LANES);
+    const double *bp = bias ? bias + co : NULL;
+    double *yp = yt + (long)co * V * LANES;
+    switch (Cout - co) {
+    case 3: fwd_tile(3, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+    case 2: fwd_tile(2, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+    case 1: fwd_tile(1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+    default: break;
+    }
   }
 }
 
