@@ -42,20 +42,39 @@ int lf_obs_reduce(long nsites, int m, lf_obs_site_fn fn, const void *ctx, size_t
   return LF_OK;
 }
 
+/* c = a b or a b^dag, with the inline SU(3) kernels for n = 3 (hot in the clover). */
+static inline void mul(int n, lf_cplx *restrict c, const lf_cplx *restrict a,
+                       const lf_cplx *restrict b, int dag) {
+  if (n == 3) {
+    if (dag) lf_su3_mul_dag(c, a, b);
+    else lf_su3_mul(c, a, b);
+  } else {
+    if (dag) lf_mat_mul_dag(n, c, a, b);
+    else lf_mat_mul(n, c, a, b);
+  }
+}
+
 long lf_obs_path(const lf_gauge *f, long s, const int *steps, int nsteps, lf_cplx *M) {
   const int n = f->n;
-  lf_cplx t[9];
-  lf_mat_identity(n, M);
-  for (int k = 0; k < nsteps; k++) {
-    int mu = (steps[k] > 0 ? steps[k] : -steps[k]) - 1;
-    if (steps[k] > 0) {
-      lf_mat_mul(n, t, M, lf_gauge_link(f, s, mu));
-      s = lf_lattice_up(f->lat, s, mu);
-    } else {
-      s = lf_lattice_dn(f->lat, s, mu);
-      lf_mat_mul_dag(n, t, M, lf_gauge_link(f, s, mu));
-    }
-    lf_mat_copy(n, M, t);
+  lf_cplx buf[2][9];
+  int cur = 0;
+  if (nsteps < 1) {
+    lf_mat_identity(n, M);
+    return s;
   }
+  for (int k = 0; k < nsteps; k++) {
+    const int up = steps[k] > 0, mu = (up ? steps[k] : -steps[k]) - 1;
+    if (!up) s = lf_lattice_dn(f->lat, s, mu);
+    const lf_cplx *u = lf_gauge_link(f, s, mu);
+    if (k == 0) {
+      if (up) lf_mat_copy(n, buf[0], u);
+      else lf_mat_dag(n, buf[0], u);
+    } else {
+      mul(n, buf[1 - cur], buf[cur], u, !up);
+      cur = 1 - cur;
+    }
+    if (up) s = lf_lattice_up(f->lat, s, mu);
+  }
+  lf_mat_copy(n, M, buf[cur]);
   return s;
 }
