@@ -183,6 +183,23 @@ static int sq_validate(lf_registry *reg, int existed) {
                       reg->location, appid, nobj);
 }
 
+static int sq_connect(lf_registry *reg, const char *path, int flags) {
+  sq_conn *c = lf_alloc(sizeof *c);
+  if (!c) return LF_ENOMEM;
+  int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+  reg->conn = c;
+  if (rc != SQLITE_OK) {
+    int r = lf_reg_error(reg, LF_EIO, "cannot open registry %s: %s (check that the directory "
+                         "exists and is writable)", reg->location,
+                         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    sq_close(reg);
+    return r;
+  }
+  sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes(c->db, 0);
+  return LF_OK;
+}
+
 int lf_reg_sqlite_open(lf_registry *reg, const char *path) {
   reg->be = &sqlite_backend;
   struct stat st;
@@ -205,18 +222,29 @@ int lf_reg_sqlite_open(lf_registry *reg, const char *path) {
                           "was changed. Give --registry another path",
                           path);
   }
-  sq_conn *c = lf_alloc(sizeof *c);
-  if (!c) return LF_ENOMEM;
-  int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-  reg->conn = c;
-  if (rc != SQLITE_OK) {
-    int r = lf_reg_error(reg, LF_EIO, "cannot open registry %s: %s (check that the directory "
-                         "exists and is writable)", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-    sq_close(reg);
-    return r;
+  int rc;
+  if (existed && st.st_size > 0) {
+    /* Validate through a read-only "immutable" connection first (no locks, no journal or
+     * WAL files touched), so even a hot journal of another program's database is left
+     * alone. The main file alone is enough: our application_id and our tables reach it
+     * in the same checkpoint. */
+    char uri[4200];
+    size_t o = (size_t)snprintf(uri, sizeof uri, "file:");
+    for (const char *p = path; *p && o + 4 < sizeof uri; p++) {
+      unsigned char ch = (unsigned char)*p;
+      if (ch == '%' || ch == '?' || ch == '#' || ch < 0x20)
+        o += (size_t)snprintf(uri + o, sizeof uri - o, "%%%02X", ch);
+      else
+        uri[o++] = (char)ch;
+    }
+    snprintf(uri + o, sizeof uri - o, "?immutable=1");
+    rc = sq_connect(reg, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    if (rc == LF_OK) rc = sq_validate(reg, existed);
+    if (reg->conn) sq_close(reg);
+    if (rc != LF_OK) return rc;
   }
-  sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-  sqlite3_extended_result_codes(c->db, 0);
+  LF_CHECK(sq_connect(reg, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  sq_conn *c = reg->conn;
   rc = sq_validate(reg, existed);
   if (rc == LF_OK) sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
   if (rc != LF_OK) sq_close(reg);
