@@ -121,7 +121,9 @@ typedef struct {
 
 /* Write field `f` (any group, nd = 2..4) with `precision` 32 or 64 bits. 4D SU(3) files
  * are standard ILDG; other groups/dimensions use <field> u1gauge/su2gauge and the first
- * nd of <lx><ly><lz><lt> (docs/formats.md). 32-bit output rounds to nearest float. */
+ * nd of <lx><ly><lz><lt> (docs/formats.md). 32-bit output rounds to nearest float.
+ * A field holding NaN/Inf is refused (LF_ENAN); on any error nothing appears at `path`
+ * (an existing file there is left unchanged). */
 int lf_ildg_write(const char *path, const lf_gauge *f, int precision, const lf_ildg_meta *meta);
 
 /* Checksum status of a read. */

@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -86,7 +87,8 @@ static int write_xml(lf_lime_writer *w, const char *type, sbuf *b, int mb, int m
 }
 
 /* Stream the binary data record and compute the checksum. */
-static int write_data(lf_lime_writer *w, const lf_gauge *f, int prec, lf_scidac_sum *sum) {
+static int write_data(lf_lime_writer *w, const char *path, const lf_gauge *f, int prec,
+                      lf_scidac_sum *sum) {
   const int nd = f->lat->nd, nn = f->n * f->n;
   const size_t word = (size_t)prec / 8;
   const size_t site_bytes = (size_t)nd * (size_t)nn * 2 * word;
@@ -98,13 +100,15 @@ static int write_data(lf_lime_writer *w, const lf_gauge *f, int prec, lf_scidac_
   if (!buf) return LF_ERROR(LF_ENOMEM, "out of memory for the write buffer");
   int rc = lf_lime_write_begin(w, "ildg-binary-data", (uint64_t)vol * site_bytes, 0, 0);
   uint32_t sa = 0, sb = 0;
-  for (long s0 = 0; s0 < vol && !rc; s0 += chunk) {
+  long bad = -1; /* a site with a non-finite number: refuse to write it */
+  for (long s0 = 0; s0 < vol && !rc && bad < 0; s0 += chunk) {
     long ns = vol - s0 < chunk ? vol - s0 : chunk;
-#pragma omp parallel for schedule(static) reduction(^ : sa, sb)
+#pragma omp parallel for schedule(static) reduction(^ : sa, sb) reduction(max : bad)
     for (long k = 0; k < ns; k++) {
       unsigned char *p = buf + (size_t)k * site_bytes;
       const lf_cplx *u = lf_gauge_link(f, s0 + k, 0);
       for (int j = 0; j < nd * nn; j++) {
+        if (!isfinite(creal(u[j])) || !isfinite(cimag(u[j]))) bad = s0 + k;
         unsigned char *q = p + (size_t)j * 2 * word;
         if (prec == 64) {
           lf_be_store_double(q, creal(u[j]));
@@ -119,9 +123,17 @@ static int write_data(lf_lime_writer *w, const lf_gauge *f, int prec, lf_scidac_
       sa ^= one.suma;
       sb ^= one.sumb;
     }
-    rc = lf_lime_write_data(w, buf, (size_t)ns * site_bytes);
+    if (bad < 0) rc = lf_lime_write_data(w, buf, (size_t)ns * site_bytes);
   }
   lf_free(buf);
+  if (!rc && bad >= 0) {
+    int x[LF_MAXDIM] = {0};
+    lf_lattice_coords(f->lat, bad, x);
+    rc = LF_ERROR(LF_ENAN,
+                  "writing %s: the field holds NaN or infinity at site (%d,%d,%d,%d); nothing "
+                  "written (the run diverged: check the step size / input)",
+                  path, x[0], x[1], x[2], x[3]);
+  }
   sum->suma = sa;
   sum->sumb = sb;
   return rc;
@@ -214,7 +226,7 @@ int lf_ildg_write(const char *path, const lf_gauge *f, int precision, const lf_i
   if (!rc) rc = write_xml(w, "scidac-record-xml", &rx, 0, 0);
   if (!rc) rc = write_xml(w, "ildg-format", &fm, 0, 0);
   if (!rc) rc = lf_lime_write_record(w, "ildg-data-lfn", lfn, strlen(lfn), 0, 0);
-  if (!rc) rc = write_data(w, f, precision, &sum);
+  if (!rc) rc = write_data(w, path, f, precision, &sum);
   if (!rc) {
     sb_printf(&ck,
               XML_HEAD "<scidacChecksum><version>1.0</version><suma>%08" PRIx32

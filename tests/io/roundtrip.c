@@ -309,6 +309,16 @@ int main(void) {
   int rc = lf_ildg_write(path, f, 64, NULL);
   LF_TEST_TRUE("write into a missing directory: LF_EIO naming it",
                rc == LF_EIO && strstr(lf_last_error(), "missing/dir"));
+  /* A field with a NaN is not written (LF_ENAN, no file, no temporary). */
+  snprintf(path, sizeof path, "%s/nan.lime", dir);
+  lf_cplx keep = lf_gauge_link(f, 9, 1)[2];
+  lf_gauge_link(f, 9, 1)[2] = CMPLX(0.0, (double)NAN);
+  rc = lf_ildg_write(path, f, 64, NULL);
+  printf("     message: %s\n", lf_last_error());
+  LF_TEST_TRUE("NaN in the field: LF_ENAN naming the site, nothing written",
+               rc == LF_ENAN && strstr(lf_last_error(), "(1,2,0,0)") && access(path, F_OK) != 0 &&
+                   no_tmp_files(dir));
+  lf_gauge_link(f, 9, 1)[2] = keep;
   /* Default LFN without a directory part; default date and info. */
   snprintf(path, sizeof path, "%s/plain.lime", dir);
   LF_TEST_TRUE("write with meta = NULL", lf_ildg_write(path, f, 64, NULL) == LF_OK);
