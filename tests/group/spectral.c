@@ -565,6 +565,27 @@ int main(void) {
       for (int j = 0; j < 3; j++) dev = fmax(dev, fabs(e1.theta[j] - e2.theta[j]));
     }
     LF_TEST_ABS("SU(3): angles of g W g^dag = angles of W", dev, 0, 1e-13);
+    /* spectral map is conjugation equivariant: map(g W g^dag) = g map(W) g^dag */
+    dev = 0;
+    for (int t = 0; t < 200; t++) {
+      lf_cplx u[9], g[9], tmp[9], u2[9], w1[9], w2[9], gw1[9];
+      lf_spec_eigsys e1, e2;
+      double th1[3], th2[3], jac[9];
+      lf_group_haar(LF_SU3, u, &rng);
+      lf_group_haar(LF_SU3, g, &rng);
+      lf_mat_mul(3, tmp, g, u);
+      lf_mat_mul_dag(3, u2, tmp, g);
+      lf_spec_eig(3, 1, u, &e1);
+      lf_spec_eig(3, 1, u2, &e2);
+      test_f(3, 1, e1.theta, th1, jac);
+      test_f(3, 1, e2.theta, th2, jac);
+      lf_spec_map(&e1, th1, w1);
+      lf_spec_map(&e2, th2, w2);
+      lf_mat_mul(3, tmp, g, w1);
+      lf_mat_mul_dag(3, gw1, tmp, g);
+      dev = fmax(dev, lf_mat_dist(3, gw1, w2));
+    }
+    LF_TEST_ABS("SU(3): spectral map(g W g^dag) = g map(W) g^dag", dev, 0, 1e-13);
   }
 
   /* ---- error paths */
@@ -668,9 +689,17 @@ int main(void) {
     for (int t = 0; t < 100; t++) {
       int n = 2 + t % 2;
       double th[3], g[3];
-      for (int j = 0; j < n; j++) th[j] = 6.0 * lf_rng_uniform(&rng) - 3.0;
-      double lv = lf_spec_log_vandermonde(n, th, g);
-      dv = fmax(dv, fabs(lv - log(weyl(n, th))) / fmax(1, fabs(lv)));
+      double sep;
+      do { /* angles at least 0.05 apart on the circle, so that the references are accurate */
+        for (int j = 0; j < n; j++) th[j] = 6.0 * lf_rng_uniform(&rng) - 3.0;
+        sep = INFINITY;
+        for (int j = 0; j < n; j++)
+          for (int k = j + 1; k < n; k++) sep = fmin(sep, cabs(cexp(LF_I * th[j]) - cexp(LF_I * th[k])));
+      } while (sep < 0.05);
+      double lv = lf_spec_log_vandermonde(n, th, g), ref = 0;
+      for (int j = 0; j < n; j++)
+        for (int k = j + 1; k < n; k++) ref += 2 * log(cabs(cexp(LF_I * th[j]) - cexp(LF_I * th[k])));
+      dv = fmax(dv, fabs(lv - ref) / fmax(1, fabs(lv)));
       for (int j = 0; j < n; j++) {
         double tp[3], tm[3];
         memcpy(tp, th, sizeof tp);
