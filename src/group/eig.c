@@ -44,8 +44,10 @@ static void sort_columns(int n, double *key, lf_cplx *v) {
     }
 }
 
-int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
-  if (n < 1 || n > 3) return LF_ERROR(LF_EINVAL, "matrix size n = %d: use 1, 2 or 3", n);
+/* Body of lf_spec_eigh; inlined with constant n by the dispatcher below so that the
+ * 3x3 loops are unrolled. */
+static inline __attribute__((always_inline)) int eigh_impl(const int n, const lf_cplx *h,
+                                                           double *lam, lf_cplx *v) {
   lf_cplx a[9];
   for (int i = 0; i < n; i++)
     for (int j = i; j < n; j++) {
@@ -58,7 +60,11 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
   lf_mat_identity(n, v);
   /* scale to max |entry| = 1 so that |h| = sqrt(re^2 + im^2) cannot overflow */
   double sc = 0;
-  for (int i = 0; i < n * n; i++) sc = fmax(sc, fmax(fabs(creal(a[i])), fabs(cimag(a[i]))));
+  for (int i = 0; i < n * n; i++) {
+    double x = fabs(creal(a[i])), y = fabs(cimag(a[i]));
+    if (x > sc) sc = x;
+    if (y > sc) sc = y;
+  }
   if (sc == 0) {
     for (int i = 0; i < n; i++) lam[i] = 0;
     return LF_OK;
@@ -81,10 +87,9 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
         lf_cplx hpq = a[p * n + q];
         double r2 = creal(hpq * conj(hpq));
         if (r2 == 0) continue;
-        double app = creal(a[p * n + p]), aqq = creal(a[q * n + q]), c, t;
+        double app = creal(a[p * n + p]), aqq = creal(a[q * n + q]), c, shift;
         lf_cplx sp;
-        lf_spec_rotation(app, aqq, hpq, &c, &sp, &t);
-        double r = sqrt(r2);
+        lf_spec_rotation(app, aqq, hpq, &c, &sp, &shift);
         /* J^dag A J changes only rows/columns p, q: the (p,q) block is diagonalised
          * analytically; the other entries of columns p, q follow from (A J)[rr][p, q]. */
         for (int rr = 0; rr < n; rr++) {
@@ -96,8 +101,8 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
           a[q * n + rr] = conj(a[rr * n + q]);
         }
         a[p * n + q] = a[q * n + p] = 0;
-        a[p * n + p] = app - t * r;
-        a[q * n + q] = aqq + t * r;
+        a[p * n + p] = app - shift;
+        a[q * n + q] = aqq + shift;
         lf_spec_rotate_cols(n, v, p, q, c, sp);
       }
   }
@@ -108,6 +113,15 @@ int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
   for (int i = 0; i < n; i++) lam[i] = sc * creal(a[i * n + i]);
   sort_columns(n, lam, v);
   return LF_OK;
+}
+
+int lf_spec_eigh(int n, const lf_cplx *h, double *lam, lf_cplx *v) {
+  switch (n) {
+  case 1: return eigh_impl(1, h, lam, v);
+  case 2: return eigh_impl(2, h, lam, v);
+  case 3: return eigh_impl(3, h, lam, v);
+  default: return LF_ERROR(LF_EINVAL, "matrix size n = %d: use 1, 2 or 3", n);
+  }
 }
 
 /* 3x3 adjugate: adj(a) a = det(a) 1. */
@@ -129,29 +143,31 @@ static int eig3(const lf_cplx *w, double *theta, lf_cplx *v, double *absdev) {
    * Some c has all eigenvalues >= 45 degrees from -1, so the chosen one has
    * sigma_min(1 + cW) >= 0.765^3 / 4 ~ 0.11 (docs/spectral.md). */
   const lf_cplx rot[4] = {1.0, -LF_I, -1.0, LF_I};
-  lf_cplx a[9];
-  double dabs = -1;
+  /* |det(1 + cW)| = |q(1/c)|, q(mu) = det(mu + W) = mu^3 + e1 mu^2 + e2 mu + e3 */
+  const lf_cplx e1 = w[0] + w[4] + w[8];
+  const lf_cplx e2 = w[0] * w[4] - w[1] * w[3] + w[0] * w[8] - w[2] * w[6] + w[4] * w[8] - w[5] * w[7];
+  const lf_cplx e3 = lf_mat_det(3, w);
+  const lf_cplx q[4] = {1.0 + e1 + e2 + e3, -LF_I - e1 + LF_I * e2 + e3, -1.0 + e1 - e2 + e3,
+                        LF_I - e1 - LF_I * e2 + e3};
   int kbest = 0;
+  double qbest = -1;
   for (int k = 0; k < 4; k++) {
-    for (int i = 0; i < 9; i++) a[i] = rot[k] * w[i];
-    a[0] += 1.0;
-    a[4] += 1.0;
-    a[8] += 1.0;
-    double d = cabs(lf_mat_det(3, a));
-    if (d > dabs) {
-      dabs = d;
+    double q2 = creal(q[k] * conj(q[k]));
+    if (q2 > qbest) {
+      qbest = q2;
       kbest = k;
     }
   }
+  lf_cplx a[9];
   for (int i = 0; i < 9; i++) a[i] = rot[kbest] * w[i];
   a[0] += 1.0;
   a[4] += 1.0;
   a[8] += 1.0;
-  const lf_cplx dbest = lf_mat_det(3, a);
   /* H = i (1 - cW)(1 + cW)^{-1} = 2 i A^{-1} - i, A = 1 + cW; only the upper triangle is
    * read by the solver after we symmetrise. */
   lf_cplx adj[9], hm[9];
   adj3(adj, a);
+  const lf_cplx dbest = a[0] * adj[0] + a[1] * adj[3] + a[2] * adj[6];
   lf_cplx f = 2.0 * LF_I / dbest;
   for (int i = 0; i < 9; i++) hm[i] = f * adj[i];
   lf_cplx hh[9];

@@ -70,9 +70,9 @@ int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_s
         if (aii <= tiny2 || ajj <= tiny2) return singular_error(sqrt(fmin(aii, ajj) / f2));
         if (cabs(h) <= HESTENES_TOL * sqrt(aii * ajj)) continue;
         rotated = 1;
-        double c, t;
+        double c, shift;
         lf_cplx sp;
-        lf_spec_rotation(aii, ajj, h, &c, &sp, &t);
+        lf_spec_rotation(aii, ajj, h, &c, &sp, &shift);
         lf_spec_rotate_cols(n, a, i, j, c, sp);
         lf_spec_rotate_cols(n, q, i, j, c, sp);
       }

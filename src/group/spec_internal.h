@@ -10,23 +10,29 @@
 #include <math.h>
 
 /* Rotation J = [[c, sp], [-conj(sp), c]] (c real, |sp|^2 + c^2 = 1) with J^dag K J diagonal
- * for the hermitian K = [[a, h], [conj(h), b]]; the new diagonal is (a - t|h|, b + t|h|)
- * with t = |sp|/c (Numerical Recipes 11.1 after removing the phase of h). h != 0. */
+ * for the hermitian K = [[a, h], [conj(h), b]]; the new diagonal is (a - d, b + d), d returned
+ * in *shift (= t |h| with t = |sp|/c the smaller root of t^2 + 2 tau t - 1 = 0,
+ * tau = (b - a)/(2|h|); Numerical Recipes 11.1 after removing the phase of h).
+ * h != 0; the caller keeps |h|, |a|, |b| <= O(1) (no overflow). */
 static inline void lf_spec_rotation(double a, double b, lf_cplx h, double *c, lf_cplx *sp,
-                                    double *t_out) {
-  double r = sqrt(creal(h) * creal(h) + cimag(h) * cimag(h)); /* callers scale: no overflow */
-  double tau = (b - a) / (2.0 * r);
-  double t;
-  if (fabs(tau) > 1e150) {
-    t = 0.5 / tau;
-  } else {
-    t = 1.0 / (fabs(tau) + sqrt(tau * tau + 1.0));
-    if (tau < 0) t = -t;
+                                    double *shift) {
+  const double r2 = creal(h) * creal(h) + cimag(h) * cimag(h), d = b - a;
+  if (d * d > 4e16 * r2) {
+    /* nearly diagonal block (|tau| > 1e8, the last sweeps): t = 1/(2 tau), c = 1 to double
+     * precision; no square roots */
+    const double id = 1.0 / d;
+    *c = 1.0;
+    *sp = h * id;
+    *shift = r2 * id;
+    return;
   }
-  double cc = 1.0 / sqrt(t * t + 1.0);
+  const double r = sqrt(r2), tau = d / (2.0 * r);
+  double t = 1.0 / (fabs(tau) + sqrt(tau * tau + 1.0));
+  if (tau < 0) t = -t;
+  const double cc = 1.0 / sqrt(t * t + 1.0);
   *c = cc;
   *sp = (t * cc / r) * h;
-  *t_out = t;
+  *shift = t * r;
 }
 
 /* a[:, p], a[:, q] <- (a J)[:, p], (a J)[:, q] for an n x n row-major matrix. */
