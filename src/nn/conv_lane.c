@@ -150,8 +150,8 @@ static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect
   }
 }
 
-static inline double hsum(v4d a, v4d b) {
-  v4d s = a + b;
+static inline double hsum(const v4d *a, const v4d *b) { /* pointers: no AVX ABI needed */
+  v4d s = *a + *b;
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
@@ -182,7 +182,7 @@ static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, lo
     }
   }
   for (int c = 0; c < cb; c++)
-    for (int u = 0; u < tb; u++) dw[((long)c * cin + ci) * T + t0 + u] += hsum(a[c][u][0], a[c][u][1]);
+    for (int u = 0; u < tb; u++) dw[((long)c * cin + ci) * T + t0 + u] += hsum(&a[c][u][0], &a[c][u][1]);
 }
 
 static void dw_unit(int cin, int cout, int T, long V, const int *nbr, long s0, long s1,
@@ -284,7 +284,7 @@ int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, co
             a0 += *(const v4d *)(dp + s * LANES);
             a1 += *(const v4d *)(dp + s * LANES + 4);
           }
-          pw[nw + co] = hsum(a0, a1);
+          pw[nw + co] = hsum(&a0, &a1);
         }
       }
     }

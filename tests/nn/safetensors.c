@@ -80,6 +80,28 @@ int main(void) {
   LF_TEST_TRUE("shape by name", i >= 0 && lf_nn_st_shape(f, i, sh) == 4 && sh[1] == 2 && sh[3] == 3);
   LF_TEST_TRUE("count", lf_nn_st_count(f) == 3);
   lf_nn_st_close(f);
+  lf_nn_params_clear(&Q);
+
+  /* ---- failed allocations anywhere in open/load/save: clean error, no leak, no crash */
+  int clean = 1;
+  for (long n = 1; n <= 40; n++) {
+    make_store(&Q, 0);
+    lf_nn_meta m2;
+    lf_nn_meta_init(&m2);
+    lf_alloc_fail_after(n);
+    int rc = lf_nn_params_load(&Q, path, &m2);
+    lf_alloc_fail_after(0);
+    clean &= rc == LF_OK || rc == LF_ENOMEM;
+    lf_nn_meta_clear(&m2);
+    lf_nn_params_clear(&Q);
+    lf_nn_conv cv;
+    lf_alloc_fail_after(n % 3 + 1);
+    rc = lf_nn_conv_init(&cv, 2, (int[]){4, 4}, 3, 2, 2);
+    lf_alloc_fail_after(0);
+    clean &= rc == LF_OK || rc == LF_ENOMEM;
+    lf_nn_conv_clear(&cv);
+  }
+  LF_TEST_TRUE("injected allocation failures give LF_OK or LF_ENOMEM (ASan: no leaks)", clean);
 
   /* ---- independent reader */
   FILE *e = fopen(exp, "w");
