@@ -95,6 +95,20 @@ static void test_4d(lf_group g) {
     snprintf(what, sizeof what, "4D %s hot field: translation invariance of Q and E, shift %d^", gn, nu);
     LF_TEST_ABS(what, fabs(Q2 - Q) + fabs(Ec2 - Ec), 0.0, TOL_INV);
   }
+  /* thread-count independence of the reductions */
+#ifdef _OPENMP
+  {
+    extern int omp_get_max_threads(void);
+    extern void omp_set_num_threads(int);
+    int nth = omp_get_max_threads();
+    omp_set_num_threads(1);
+    lf_observe_topo_clover(f, &Q2);
+    lf_observe_energy(f, NULL, &Ec2);
+    omp_set_num_threads(nth);
+    snprintf(what, sizeof what, "4D %s: clover Q and E bitwise identical with %d threads and 1", gn, nth);
+    LF_TEST_TRUE(what, Q2 == Q && Ec2 == Ec);
+  }
+#endif
   /* per-site densities sum to the totals */
   static double e[6 * 4 * 4 * 6], q[6 * 4 * 4 * 6];
   lf_observe_clover_density(f, e, q);

@@ -125,6 +125,23 @@ static void test_group(lf_group g) {
     LF_TEST_TRUE("  t^2 E consistent", p1[1].t2E_plaq == 0.09 * p1[1].E_plaq);
   }
 
+  /* thread-count independence: 3 steps with the default threads and with 1 thread */
+#ifdef _OPENMP
+  {
+    extern int omp_get_max_threads(void);
+    extern void omp_set_num_threads(int);
+    int nth = omp_get_max_threads();
+    lf_gauge_hot(f, 45);
+    lf_gauge_copy(h, f);
+    lf_observe_wflow(f, 0.06, 0.02, &ws);
+    omp_set_num_threads(1);
+    lf_observe_wflow(h, 0.06, 0.02, &ws);
+    omp_set_num_threads(nth);
+    snprintf(what, sizeof what, "4D %s: flowed field bitwise identical with %d threads and 1", gn, nth);
+    LF_TEST_TRUE(what, memcmp(f->u, h->u, sizeof(lf_cplx) * f->nlinks * lf_gauge_linksize(f)) == 0);
+  }
+#endif
+
   /* cold field is a fixed point */
   lf_gauge_cold(f);
   lf_observe_wflow(f, 0.5, 0.05, &ws);
