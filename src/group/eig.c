@@ -44,6 +44,82 @@ static void sort_columns(int n, double *key, lf_cplx *v) {
     }
 }
 
+/* c = a x b (bilinear; for rows a, b of A, A c has zeros in those rows) */
+static void cross3(lf_cplx *c, const lf_cplx *a, const lf_cplx *b) {
+  c[0] = a[1] * b[2] - a[2] * b[1];
+  c[1] = a[2] * b[0] - a[0] * b[2];
+  c[2] = a[0] * b[1] - a[1] * b[0];
+}
+static double norm2_3(const lf_cplx *x) {
+  return creal(x[0] * conj(x[0])) + creal(x[1] * conj(x[1])) + creal(x[2] * conj(x[2]));
+}
+
+/* Unit null vector of a - lam (3x3 hermitian): the largest cross product of two rows.
+ * Returns 0 when all cross products vanish (lam at least double). */
+static int null_vector3(const lf_cplx *a, double lam, lf_cplx *x) {
+  lf_cplx r[3][3], c[3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) r[i][j] = a[i * 3 + j] - (i == j ? lam : 0.0);
+  double best = 0;
+  for (int k = 0; k < 3; k++) {
+    cross3(c, r[k], r[(k + 1) % 3]);
+    double n2 = norm2_3(c);
+    if (n2 > best) {
+      best = n2;
+      x[0] = c[0], x[1] = c[1], x[2] = c[2];
+    }
+  }
+  if (!(best > 0)) return 0;
+  double in = 1.0 / sqrt(best);
+  for (int i = 0; i < 3; i++) x[i] *= in;
+  return 1;
+}
+
+/* Starting basis for the 3x3 Jacobi iteration (hybrid method of J. Kopp, Int. J. Mod.
+ * Phys. C 19 (2008) 523): eigenvalues by the trigonometric formula, eigenvectors of the
+ * two extreme eigenvalues by cross products, Gram-Schmidt, third column conj(v1 x v2).
+ * Only a preconditioner: where it is inaccurate (near-degenerate spectra) Jacobi needs
+ * more sweeps, the final accuracy is Jacobi's. Fills v (unitary) or returns 0 (v = 1). */
+static int analytic_basis3(const lf_cplx *a, lf_cplx *v) {
+  const double m = (creal(a[0]) + creal(a[4]) + creal(a[8])) / 3.0;
+  const double k0 = creal(a[0]) - m, k1 = creal(a[4]) - m, k2 = creal(a[8]) - m;
+  const double o01 = creal(a[1] * conj(a[1])), o02 = creal(a[2] * conj(a[2])),
+               o12 = creal(a[5] * conj(a[5]));
+  const double p2 = (k0 * k0 + k1 * k1 + k2 * k2 + 2.0 * (o01 + o02 + o12)) / 6.0;
+  if (!(p2 > 1e-30)) return 0;
+  const double p = sqrt(p2);
+  const double detk = k0 * k1 * k2 + 2.0 * creal(a[1] * a[5] * a[6]) - k0 * o12 - k1 * o02 - k2 * o01;
+  double r = detk / (2.0 * p2 * p);
+  r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
+  const double phi = acos(r) / 3.0;
+  const double lmax = m + 2.0 * p * cos(phi), lmin = m + 2.0 * p * cos(phi + LF_TWOPI / 3.0);
+  const double lmid = 3.0 * m - lmax - lmin;
+  const int top = lmax - lmid >= lmid - lmin; /* the better separated extreme first */
+  lf_cplx v1[3], v2[3], v3[3];
+  if (!null_vector3(a, top ? lmax : lmin, v1)) return 0;
+  int ok2 = null_vector3(a, top ? lmin : lmax, v2);
+  lf_cplx ip = ok2 ? conj(v1[0]) * v2[0] + conj(v1[1]) * v2[1] + conj(v1[2]) * v2[2] : 0;
+  for (int i = 0; i < 3 && ok2; i++) v2[i] -= ip * v1[i];
+  double n2 = ok2 ? norm2_3(v2) : 0;
+  if (!(n2 > 0.25)) { /* fall back: the unit vector least aligned with v1, projected */
+    int k = 0;
+    for (int i = 1; i < 3; i++)
+      if (cabs(v1[i]) < cabs(v1[k])) k = i;
+    for (int i = 0; i < 3; i++) v2[i] = -conj(v1[k]) * v1[i];
+    v2[k] += 1.0;
+    n2 = norm2_3(v2);
+  }
+  const double in = 1.0 / sqrt(n2);
+  for (int i = 0; i < 3; i++) v2[i] *= in;
+  cross3(v3, v1, v2);
+  for (int i = 0; i < 3; i++) {
+    v[i * 3 + 0] = v1[i];
+    v[i * 3 + 1] = v2[i];
+    v[i * 3 + 2] = conj(v3[i]);
+  }
+  return 1;
+}
+
 /* Body of lf_spec_eigh; inlined with constant n by the dispatcher below so that the
  * 3x3 loops are unrolled. */
 static inline __attribute__((always_inline)) int eigh_impl(const int n, const lf_cplx *h,
@@ -70,11 +146,21 @@ static inline __attribute__((always_inline)) int eigh_impl(const int n, const lf
     return LF_OK;
   }
   const double isc = 1.0 / sc;
-  double nrm2 = 0;
-  for (int i = 0; i < n * n; i++) {
-    a[i] *= isc;
-    nrm2 += creal(a[i] * conj(a[i]));
+  for (int i = 0; i < n * n; i++) a[i] *= isc;
+  if (n == 3 && analytic_basis3(a, v)) { /* a <- V0^dag a V0, hermitised */
+    lf_cplx t[9], b[9];
+    lf_su3_mul(t, a, v);
+    lf_su3_dag_mul(b, v, t);
+    for (int i = 0; i < 3; i++) {
+      a[i * 4] = creal(b[i * 4]);
+      for (int j = i + 1; j < 3; j++) {
+        a[i * 3 + j] = 0.5 * (b[i * 3 + j] + conj(b[j * 3 + i]));
+        a[j * 3 + i] = conj(a[i * 3 + j]);
+      }
+    }
   }
+  double nrm2 = 0;
+  for (int i = 0; i < n * n; i++) nrm2 += creal(a[i] * conj(a[i]));
   const double lim2 = JACOBI_REL_OFF * JACOBI_REL_OFF * nrm2;
   int sweep;
   for (sweep = 0; sweep < JACOBI_MAX_SWEEPS; sweep++) {
