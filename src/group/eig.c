@@ -79,8 +79,9 @@ static int null_vector3(const lf_cplx *a, double lam, lf_cplx *x) {
  * Phys. C 19 (2008) 523): eigenvalues by the trigonometric formula, eigenvectors of the
  * two extreme eigenvalues by cross products, Gram-Schmidt, third column conj(v1 x v2).
  * Only a preconditioner: where it is inaccurate (near-degenerate spectra) Jacobi needs
- * more sweeps, the final accuracy is Jacobi's. Fills v (unitary) or returns 0 (v = 1). */
-static int analytic_basis3(const lf_cplx *a, lf_cplx *v) {
+ * more sweeps, the final accuracy is Jacobi's. Fills v (unitary) and returns 1, or returns
+ * 0 (v untouched). Also used by polar.c (declared in spec_internal.h). */
+int lf_spec_herm3_basis(const lf_cplx *a, lf_cplx *v) {
   const double m = (creal(a[0]) + creal(a[4]) + creal(a[8])) / 3.0;
   const double k0 = creal(a[0]) - m, k1 = creal(a[4]) - m, k2 = creal(a[8]) - m;
   const double o01 = creal(a[1] * conj(a[1])), o02 = creal(a[2] * conj(a[2])),
@@ -147,7 +148,7 @@ static inline __attribute__((always_inline)) int eigh_impl(const int n, const lf
   }
   const double isc = 1.0 / sc;
   for (int i = 0; i < n * n; i++) a[i] *= isc;
-  if (n == 3 && analytic_basis3(a, v)) { /* a <- V0^dag a V0, hermitised */
+  if (n == 3 && lf_spec_herm3_basis(a, v)) { /* a <- V0^dag a V0, hermitised */
     lf_cplx t[9], b[9];
     lf_su3_mul(t, a, v);
     lf_su3_dag_mul(b, v, t);

@@ -50,6 +50,15 @@ int lf_spec_polar(int n, int su, const lf_cplx *m, lf_cplx *out, lf_spec_polar_s
   const double inv = 1.0 / scale;
   for (int i = 0; i < n * n; i++) a[i] = m[i] * inv;
   lf_mat_identity(n, q);
+  if (n == 3) { /* start from the analytic eigenbasis of A^dag A: usually one sweep left */
+    lf_cplx b[9], q0[9];
+    lf_su3_dag_mul(b, a, a);
+    if (lf_spec_herm3_basis(b, q0)) {
+      lf_su3_mul(b, a, q0);
+      lf_mat_copy(3, a, b);
+      lf_mat_copy(3, q, q0);
+    }
+  }
   /* A column of norm below 0.1 RCOND ||A||_F bounds sigma_min/sigma_max below RCOND (n <= 3):
    * stop there (further rotations of rounding-noise columns need not converge). */
   double f2 = 0;

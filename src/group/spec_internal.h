@@ -53,4 +53,8 @@ static inline void lf_spec_rotate_rows(int n, lf_cplx *a, int p, int q, double c
   }
 }
 
+/* Approximate eigenbasis of a 3x3 hermitian matrix with entries O(1) (eig.c): fills the
+ * unitary v (columns) and returns 1, or returns 0 if none was found (v untouched). */
+int lf_spec_herm3_basis(const lf_cplx *a, lf_cplx *v);
+
 #endif
