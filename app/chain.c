@@ -35,13 +35,14 @@
 #include "latflow/observe.h"
 #include "latflow/stats.h"
 #include "rundir.h"
+#include "track.h"
 
 typedef struct {
   int is_hmc;
   const char *cmd;
   /* options */
   const char *group_s, *lattice_s, *action_s, *integrator_s, *start_s, *out, *resume,
-      *plane_s, *name;
+      *plane_s, *name, *registry, *experiment;
   double beta, c1, tau, flow_time, flow_eps, flow_dt;
   int steps, nor, precision, json, allow_change, quiet;
   long ntraj, therm, save_every, ckpt_every, flow_every;
@@ -51,6 +52,7 @@ typedef struct {
   lf_lattice lat;
   lf_action act;
   lf_hmc_params hp;
+  app_track track;
 } chain_cfg;
 
 static const char *conventions =
@@ -190,7 +192,7 @@ static int write_checkpoint(const chain_cfg *c, const lf_gauge *f, long next, lo
   return lf_ildg_write(path, f, 64, &meta);
 }
 
-static int save_config(const chain_cfg *c, const lf_gauge *f, long traj, cJSON *manifest) {
+static int save_config(chain_cfg *c, const lf_gauge *f, long traj, cJSON *manifest) {
   char rel[256], path[4096], lfn[512];
   snprintf(rel, sizeof rel, "cfg/%s_%06ld.lime", c->name, traj);
   rundir_path(path, sizeof path, c->out, rel);
@@ -213,6 +215,7 @@ static int save_config(const chain_cfg *c, const lf_gauge *f, long traj, cJSON *
   cJSON_AddStringToObject(e, "scidac_checksum", sum);
   cJSON_AddNumberToObject(e, "precision", c->precision);
   cJSON_AddItemToArray(cJSON_GetObjectItem(manifest, "configs"), e);
+  track_produced(&c->track, path, LF_ARTIFACT_ENSEMBLE);
   rundir_path(path, sizeof path, c->out, "ensemble.json");
   return rundir_write_json(path, manifest);
 }
@@ -233,6 +236,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   if ((st = lf_gauge_alloc(&f, &c->lat, c->group))) goto lib_fail;
   if (start > 0) {
     rundir_path(path, sizeof path, c->out, "checkpoint.lime");
+    track_consumed(&c->track, path, LF_ARTIFACT_CONFIG);
     if ((st = lf_ildg_read_into(path, f, NULL, 0))) goto lib_fail;
   } else if (!strcmp(c->start_s, "hot")) {
     lf_gauge_hot(f, c->seed);
@@ -332,6 +336,13 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     fflush(csv);
     fprintf(tcsv, "%ld,%.6f\n", t, lf_time_now() - t0);
     fflush(tcsv);
+    track_metric(&c->track, "plaquette", t, plaq);
+    if (c->is_hmc) {
+      track_metric(&c->track, "dH", t, res.dH);
+      track_metric(&c->track, "accepted", t, res.accepted);
+    }
+    if (qs[0]) track_metric(&c->track, "Q", t, q);
+    track_tick(&c->track);
     if (c->save_every > 0 && t >= c->therm && (t - c->therm + 1) % c->save_every == 0)
       if ((st = save_config(c, f, t, manifest))) goto lib_fail;
     int stop = cli_stop_signal != 0;
@@ -346,6 +357,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
               "  continue with: latflow %s --resume %s\n",
               cmd, (int)cli_stop_signal, t, cmd, c->out);
       rc = LF_EXIT_INTERRUPTED;
+      track_end(&c->track, LF_RUN_KILLED, NULL, t);
       goto done;
     }
   }
@@ -432,6 +444,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   cJSON_AddNumberToObject(js, "configs_saved", cJSON_GetArraySize(cJSON_GetObjectItem(manifest, "configs")));
   printf("  output             %s (measurements.csv, checkpoint.lime%s)\n", c->out,
          c->save_every > 0 ? ", ensemble.json, cfg/" : "");
+  track_end(&c->track, LF_RUN_FINISHED, js, total - 1);
   if (c->json) cli_json_print(js);
   cJSON_Delete(js);
   free(plaq), free(qs), free(em), free(acc), free(t0v), free(plv);
@@ -441,6 +454,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
 lib_fail:
   rc = cli_fail(cmd, st);
 done:
+  if (c->track.run) track_end(&c->track, LF_RUN_FAILED, NULL, -1);
   if (csv) fclose(csv);
   if (tcsv) fclose(tcsv);
   if (fcsv) fclose(fcsv);
@@ -503,6 +517,8 @@ static int chain_main(int is_hmc, int argc, char **argv) {
       {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"},
       {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"},
       {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"},
+      {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"},
+      {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"},
       {0}};
   const cli_opt hb_opts[] = {
       {"group", CLI_STR, &c.group_s, "G", "gauge group: u1, su2, su3 (default u1)"},
@@ -527,6 +543,8 @@ static int chain_main(int is_hmc, int argc, char **argv) {
       {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"},
       {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"},
       {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"},
+      {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"},
+      {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"},
       {0}};
   const cli_opt *opts = is_hmc ? hmc_opts : hb_opts;
   cli_spec spec = {c.cmd,
@@ -543,7 +561,7 @@ static int chain_main(int is_hmc, int argc, char **argv) {
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
 
-  static const char *const not_saved[] = {"resume", "allow-change", "json", "out", NULL};
+  static const char *const not_saved[] = {"resume", "allow-change", "json", "out", "registry", "experiment", NULL};
   static const char *const mutable_keys[] = {"ntraj", "nsweep", "checkpoint-every", NULL};
   long start = 0, accepted = 0;
   char path[4096];
@@ -624,6 +642,18 @@ static int chain_main(int is_hmc, int argc, char **argv) {
     cJSON_Delete(params);
     lf_lattice_clear(&c.lat);
     return cli_fail(c.cmd, st);
+  }
+  const char *slash = strrchr(c.out, '/');
+  const char *run_name = slash && slash[1] ? slash + 1 : c.out;
+  if (track_begin(&c.track, c.cmd, c.registry, run_name, c.experiment, params, c.out)) {
+    cJSON_Delete(params);
+    lf_lattice_clear(&c.lat);
+    return LF_EXIT_FAIL;
+  }
+  if (start > 0 && c.track.run) {
+    char tag[32];
+    snprintf(tag, sizeof tag, "%ld", start);
+    lf_run_tag(c.track.run, "resumed_at_traj", tag);
   }
   cli_signals_install();
   int rc = run_chain(&c, params, start, accepted);

@@ -7,6 +7,7 @@ fails=0
 checks=0
 T=$(mktemp -d /tmp/lf_app_XXXXXX)
 trap 'rm -rf "$T"' EXIT
+export LATFLOW_REGISTRY="$T/registry.db"
 ok() { checks=$((checks + 1)); echo "ok   $*"; }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
 check() { # check "what" command...
