@@ -103,6 +103,13 @@ void lf_stats_gamma_opts_default(lf_stats_gamma_opts *o);
 int lf_stats_gamma(const double *x, long n, const lf_stats_gamma_opts *opts,
                    lf_stats_gamma_res *res, double *rho, long nrho);
 
+/* Statistical error of the normalised autocorrelation function (for plots), Lüscher's
+ * formula [hep-lat/0409106 eq. (E.11)] as used by Wolff's UWerr:
+ *   drho[t] = sqrt( (1/n) sum_{k=max(1,t-W)}^{t+W} (rho[k+t] + rho[|k-t|] - 2 rho[t] rho[k])^2 )
+ * for t < nrho, with rho[t] = 0 for t >= nrho. Pass rho from lf_stats_gamma (nrho of
+ * about 2W or more) and W = res.window, n = res.n. LF_EINVAL if nrho < 1, n < 1 or W < 0. */
+int lf_stats_rho_err(const double *rho, long nrho, long W, long n, double *drho);
+
 /* A derived quantity F = f(A_1, ..., A_nobs) of primary means, data[i*nobs + a] = sample i
  * of observable a. Wolff's linearisation: value = f(abar); the series
  * sum_a (df/dA_a) (data_ia - abar_a), with derivatives by central differences of step

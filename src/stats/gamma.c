@@ -295,3 +295,21 @@ done:
   lf_free(d);
   return rc;
 }
+
+int lf_stats_rho_err(const double *rho, long nrho, long W, long n, double *drho) {
+  if (nrho < 1 || n < 1 || W < 0)
+    return LF_ERROR(LF_EINVAL, "rho error: nrho = %ld, W = %ld, n = %ld; need nrho >= 1, "
+                    "W >= 0, n >= 1", nrho, W, n);
+  for (long t = 0; t < nrho; t++) {
+    double s = 0.0;
+    for (long k = t - W > 1 ? t - W : 1; k <= t + W; k++) {
+      long a = k + t, b = k > t ? k - t : t - k;
+      double ra = a < nrho ? rho[a] : 0.0, rb = b < nrho ? rho[b] : 0.0;
+      double rk = k < nrho ? rho[k] : 0.0;
+      double v = ra + rb - 2.0 * rho[t] * rk;
+      s += v * v;
+    }
+    drho[t] = sqrt(s / (double)n);
+  }
+  return LF_OK;
+}

@@ -70,6 +70,14 @@ int main(void) {
     LF_TEST_SIGMA(what, r.naive_err * sqrt((double)N),
                   0.5 * sqrt(2.0 * (1.0 + rho * rho) / (1.0 - rho * rho) / N), 1.0, NSIG);
 
+    /* rho(t) vs rho^t within 4 of its estimated error (hep-lat/0409106 eq. (E.11)) */
+    double drho[NRHO];
+    rc = lf_stats_rho_err(rho_t, NRHO, r.window, N, drho);
+    double zmax = 0;
+    for (int t = 1; t < NRHO; t++) zmax = fmax(zmax, fabs(rho_t[t] - pow(rho, t)) / drho[t]);
+    snprintf(what, sizeof what, "AR(1) rho=%.1f: max_t<20 |rho(t) - rho^t| / drho(t) (drho(1) = %.2g)", rho, drho[1]);
+    LF_TEST_ABS(what, zmax, 0.0, NSIG);
+
     /* the identity as a derived quantity reproduces the primary analysis */
     lf_stats_gamma_res d;
     rc = lf_stats_gamma_derived(x, N, 1, ident, NULL, NULL, &d, NULL, 0);
