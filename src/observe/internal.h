@@ -20,6 +20,19 @@ typedef void (*lf_obs_site_fn)(const void *ctx, long s, double *acc, void *scrat
 int lf_obs_reduce(long nsites, int m, lf_obs_site_fn fn, const void *ctx, size_t scratch,
                   double *out);
 
+/* c = a b (dag = 0) or a b^dag (dag = 1); inline SU(3) kernels for n = 3. c must not
+ * alias a or b. */
+static inline void lf_obs_mul(int n, lf_cplx *restrict c, const lf_cplx *restrict a,
+                              const lf_cplx *restrict b, int dag) {
+  if (n == 3) {
+    if (dag) lf_su3_mul_dag(c, a, b);
+    else lf_su3_mul(c, a, b);
+  } else {
+    if (dag) lf_mat_mul_dag(n, c, a, b);
+    else lf_mat_mul(n, c, a, b);
+  }
+}
+
 /* M = product of the links along a path from site s: steps[k] = +(mu+1) for a step up in
  * direction mu (U_mu(y)), -(mu+1) for a step down (U_mu(y - mu)^dag). Returns the end site. */
 long lf_obs_path(const lf_gauge *f, long s, const int *steps, int nsteps, lf_cplx *M);

@@ -47,7 +47,7 @@ static void line(const lf_gauge *f, long s, int mu, int len, lf_cplx *M) {
   lf_cplx t[9];
   lf_mat_identity(n, M);
   for (int k = 0; k < len; k++) {
-    lf_mat_mul(n, t, M, lf_gauge_link(f, s, mu));
+    lf_obs_mul(n, t, M, lf_gauge_link(f, s, mu), 0);
     lf_mat_copy(n, M, t);
     s = lf_lattice_up(f->lat, s, mu);
   }
@@ -66,7 +66,7 @@ static void wl_site(const void *vctx, long s, double *acc, void *scratch) {
     long y = s;
     lf_mat_identity(n, tmp);
     for (int t = 0; t < T; t++) {
-      lf_mat_mul(n, tl0 + t * nn, tmp, lf_gauge_link(f, y, td));
+      lf_obs_mul(n, tl0 + t * nn, tmp, lf_gauge_link(f, y, td), 0);
       lf_mat_copy(n, tmp, tl0 + t * nn);
       y = lf_lattice_up(lat, y, td);
     }
@@ -85,25 +85,25 @@ static void wl_site(const void *vctx, long s, double *acc, void *scratch) {
       }
     }
     for (int r = 1; r <= c->rmax; r++) {
-      lf_mat_mul(n, tmp, sp, lf_gauge_link(f, sr, i));
+      lf_obs_mul(n, tmp, sp, lf_gauge_link(f, sr, i), 0);
       lf_mat_copy(n, sp, tmp);
       sr = lf_lattice_up(lat, sr, i);
       for (int t = 0; t < T; t++) {
-        lf_mat_mul(n, tmp, top + t * nn, lf_gauge_link(f, st[t], i));
+        lf_obs_mul(n, tmp, top + t * nn, lf_gauge_link(f, st[t], i), 0);
         lf_mat_copy(n, top + t * nn, tmp);
         st[t] = lf_lattice_up(lat, st[t], i);
       }
       lf_mat_identity(n, tmp);
       long y = sr;
       for (int t = 0; t < T; t++) {
-        lf_mat_mul(n, tlr + t * nn, tmp, lf_gauge_link(f, y, td));
+        lf_obs_mul(n, tlr + t * nn, tmp, lf_gauge_link(f, y, td), 0);
         lf_mat_copy(n, tmp, tlr + t * nn);
         y = lf_lattice_up(lat, y, td);
       }
       for (int t = 0; t < T; t++) {
         /* W = S_r(s) T_t(s + r i) S_r(s + t td)^dag T_t(s)^dag = a b^dag */
-        lf_mat_mul(n, a, sp, tlr + t * nn);
-        lf_mat_mul(n, b, tl0 + t * nn, top + t * nn);
+        lf_obs_mul(n, a, sp, tlr + t * nn, 0);
+        lf_obs_mul(n, b, tl0 + t * nn, top + t * nn, 0);
         acc[(r - 1) * T + t] += lf_mat_retr_mul_dag(n, a, b);
       }
     }

@@ -42,18 +42,6 @@ int lf_obs_reduce(long nsites, int m, lf_obs_site_fn fn, const void *ctx, size_t
   return LF_OK;
 }
 
-/* c = a b or a b^dag, with the inline SU(3) kernels for n = 3 (hot in the clover). */
-static inline void mul(int n, lf_cplx *restrict c, const lf_cplx *restrict a,
-                       const lf_cplx *restrict b, int dag) {
-  if (n == 3) {
-    if (dag) lf_su3_mul_dag(c, a, b);
-    else lf_su3_mul(c, a, b);
-  } else {
-    if (dag) lf_mat_mul_dag(n, c, a, b);
-    else lf_mat_mul(n, c, a, b);
-  }
-}
-
 long lf_obs_path(const lf_gauge *f, long s, const int *steps, int nsteps, lf_cplx *M) {
   const int n = f->n;
   lf_cplx buf[2][9];
@@ -70,7 +58,7 @@ long lf_obs_path(const lf_gauge *f, long s, const int *steps, int nsteps, lf_cpl
       if (up) lf_mat_copy(n, buf[0], u);
       else lf_mat_dag(n, buf[0], u);
     } else {
-      mul(n, buf[1 - cur], buf[cur], u, !up);
+      lf_obs_mul(n, buf[1 - cur], buf[cur], u, !up);
       cur = 1 - cur;
     }
     if (up) s = lf_lattice_up(f->lat, s, mu);
