@@ -74,7 +74,7 @@ int lf_observe_clover_density(const lf_gauge *f, double *e, double *q);
 /* ---------------------------------------------------------------- Wilson flow */
 /* Wilson flow dV/dt = Z(V) V, Z = -g0^2 dS_W = -F(V) for the Wilson action at beta = 2N
  * (action.h force convention), integrated with Lüscher's third-order Runge-Kutta scheme
- * (1006.4518, eq. (C.1)-(C.3)). Workspace: caller-owned struct, init/clear pair. */
+ * (1006.4518, appendix C). Workspace: caller-owned struct, init/clear pair. */
 typedef struct {
   lf_cplx *z;      /* RK accumulator, nlinks * n*n                */
   lf_cplx *force;  /* force buffer, nlinks * n*n                  */

@@ -2,8 +2,8 @@
  * topo.c -- topological charge and energy density: 2D U(1) geometric charge, clover field
  * strength, clover charge density (4D) and energy densities (clover and plaquette).
  *
- * Math: geometric charge, e.g. Kanwar et al. 2003.06413 eq. (14); clover G_mu nu and
- * E = -(1/2) tr G G, M. Lüscher, JHEP 08 (2010) 071 [1006.4518] eqs. (2.5), (3.1)-(3.4);
+ * Math: geometric charge as in Kanwar et al. 2003.06413; clover G_mu nu and
+ * E = -(1/2) tr G G, M. Lüscher, JHEP 08 (2010) 071 [1006.4518] secs. 2-3;
  * charge normalisation in docs/observables.md.
  * Thread contract: OpenMP over sites through lf_obs_reduce (fixed chunk partition, sums in
  * chunk order) or per-site outputs: independent of the number of threads.

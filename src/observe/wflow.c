@@ -4,7 +4,7 @@
  * scale t0 from t^2 E(t0) = 0.3.
  *
  * Math: M. Lüscher, "Properties and uses of the Wilson flow in lattice QCD", JHEP 08 (2010)
- * 071 [arXiv:1006.4518], eqs. (1.3)-(1.5) (flow), (C.1)-(C.3) (integrator), (3.1)-(3.4) and
+ * 071 [arXiv:1006.4518]: sec. 1-2 (flow equation), appendix C (integrator), sec. 3 and
  * sec. 3.3 (E and t0). Z = -g0^2 dS_W with S_W at beta = 2N/g0^2; with latflow's force
  * convention (action.h) this is Z = -F(V) for the Wilson action at beta = 2N (g0 = 1);
  * derivation in docs/observables.md, checked by tests/observe/wflow.c.
