@@ -545,6 +545,37 @@ static void test_alloc_failures(const char *db) {
   snprintf(what, sizeof what, "allocation failure 1..400 in open/list/load/report/artifacts: %d x LF_ENOMEM, "
            "%d other codes, succeeds once past the last allocation", failed, bad);
   LF_TEST_TRUE(what, bad == 0 && failed > 20 && last_ok);
+
+  /* Write path: start, param, tag, metrics, flush, artifact, end. A failed call leaves the
+   * run usable; lf_run_end always frees it. */
+  char model[512];
+  path_in(model, sizeof model, "model.safetensors");
+  bad = failed = last_ok = 0;
+  for (long n = 1; n <= 120; n++) {
+    lf_registry *reg = NULL;
+    lf_run *run = NULL;
+    lf_alloc_fail_after(n);
+    int rc = lf_registry_open(&reg, db);
+    if (rc == LF_OK) rc = lf_run_start(reg, &run, "fault", "writer", "faults");
+    if (rc == LF_OK) rc = lf_run_param(run, "n", "1");
+    if (rc == LF_OK) rc = lf_run_tag(run, "t", "v");
+    for (int i = 0; rc == LF_OK && i < 5; i++) rc = lf_run_metric(run, "m", i, 0.5 * i);
+    if (rc == LF_OK) rc = lf_run_flush(run);
+    if (rc == LF_OK) rc = lf_run_artifact(run, model, LF_ARTIFACT_CONFIG, NULL);
+    int erc = run ? lf_run_end(run, rc == LF_OK ? LF_RUN_FINISHED : LF_RUN_FAILED) : LF_OK;
+    if (rc == LF_OK) rc = erc;
+    lf_alloc_fail_after(0);
+    lf_registry_close(reg);
+    if (rc != LF_OK && rc != LF_ENOMEM) {
+      bad++;
+      printf("     injected failure %ld gave %d: %s\n", n, rc, lf_last_error());
+    }
+    failed += rc == LF_ENOMEM;
+    last_ok = rc == LF_OK;
+  }
+  snprintf(what, sizeof what, "allocation failure 1..120 in open/start/param/tag/metric/flush/artifact/end: "
+           "%d x LF_ENOMEM, %d other codes, then success", failed, bad);
+  LF_TEST_TRUE(what, bad == 0 && failed > 5 && last_ok);
 }
 
 static void test_cli(const char *db) {
