@@ -3,7 +3,8 @@
  * spectral.c, polar.c) on a pool of 4096 random inputs, in ns per call:
  *   eig SU(3) / SU(2), eigh 3x3, spectral map forward (eig + map), map VJP
  *   (vjp_angles + divdiff + map_vjp), polar SU(3) forward, polar VJP.
- * Usage: bench_spectral [seconds per case, default 0.5]. Prints wall-clock and thread CPU
+ * Usage: bench_spectral [seconds per case, default 0.5] [only cases whose name contains
+ * this string]; with `perf stat -e cycles` and one case, cycles/call = cycles / calls. Prints wall-clock and thread CPU
  * time per call (CPU time is the more robust number on a loaded machine).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -13,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <math.h>
 
 #define POOL 4096
@@ -75,7 +77,7 @@ static double cpu_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double time_kernel(kernel k, double secs, double *cpu_ns) {
+static double time_kernel(kernel k, double secs, double *cpu_ns, long *ncalls) {
   long calls = 0;
   double t0 = lf_time_now(), c0 = cpu_now(), t;
   do {
@@ -84,6 +86,7 @@ static double time_kernel(kernel k, double secs, double *cpu_ns) {
     t = lf_time_now() - t0;
   } while (t < secs);
   *cpu_ns = 1e9 * (cpu_now() - c0) / (double)calls;
+  *ncalls = calls;
   return 1e9 * t / (double)calls;
 }
 
@@ -120,8 +123,11 @@ int main(int argc, char **argv) {
                {"polar SU(3) VJP", k_polar_vjp}};
   printf("# bench_spectral: single thread, pool %d inputs, %.2f s per case\n", POOL, secs);
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    double cpu, wall = time_kernel(cases[c].k, secs, &cpu);
-    printf("%-38s %8.1f ns/call wall %8.1f ns/call cpu\n", cases[c].name, wall, cpu);
+    if (argc > 2 && !strstr(cases[c].name, argv[2])) continue;
+    long calls;
+    double cpu, wall = time_kernel(cases[c].k, secs, &cpu, &calls);
+    printf("%-38s %8.1f ns/call wall %8.1f ns/call cpu (%ld calls)\n", cases[c].name, wall, cpu,
+           calls);
   }
   return sink == 12345.678 ? 2 : 0;
 }

@@ -1,9 +1,11 @@
 /*
- * eig.c -- eigen-decompositions for spectral flows: hermitian n x n (cyclic complex
- * Jacobi) and unitary U(N)/SU(N) W = V diag(e^{i theta}) V^dag (n = 2 closed form via
- * the quaternion form; n = 3 Cayley transform H = i (1 - cW)(1 + cW)^{-1}, c in {1,-i,-1,i}
- * chosen so that -1/c is far from the spectrum, then Jacobi on H; angles are the phases
- * of the Rayleigh quotients v^dag W v).
+ * eig.c -- eigen-decompositions for spectral flows:
+ *  - hermitian n x n: cyclic complex Jacobi; 3x3 starts from the analytic eigenbasis
+ *    (Kopp, arXiv:physics/0610206), after which one sweep usually suffices;
+ *  - unitary U(N)/SU(N) W = V diag(e^{i theta}) V^dag: n = 2 closed form via the
+ *    quaternion form; n = 3 Cayley transform H = i (1 - cW)(1 + cW)^{-1}, c in
+ *    {1, -i, -1, i} chosen so that -1/c is far from the spectrum, then Jacobi on H;
+ *    angles are the phases of the Rayleigh quotients v^dag W v.
  *
  * Math: docs/spectral.md ("Unitary eigen-decomposition"); Jacobi rotation as in
  * Numerical Recipes 11.1 with the phase of the off-diagonal element removed; Cayley

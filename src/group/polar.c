@@ -5,7 +5,8 @@
  *   P_U(N)(M) = M (M^dag M)^{-1/2} = U_svd V_svd^dag,
  *   P_SU(N)(M) = P_U(N)(M) exp(-i arg det P_U(N)(M) / N)
  * (Abbott et al., arXiv:2502.00263, eqs. (9)-(10), used to build learned active loops).
- * The SVD is a one-sided (Hestenes) Jacobi iteration on the columns of M, which keeps the
+ * The SVD is a one-sided (Hestenes) Jacobi iteration on the columns of M (for 3x3 started
+ * from the analytic eigenbasis of M^dag M, eig.c), which keeps the
  * relative accuracy of small singular values (no squaring of the condition number as in
  * forming M^dag M); Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13 (1992) 1204.
  * Backward: dP = P Omega with Q^dag Omega Q ~ (Z~ - Z~^dag)_jk / (sigma_j + sigma_k),

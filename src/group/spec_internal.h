@@ -1,6 +1,7 @@
 /*
  * spec_internal.h -- private helpers shared by eig.c and polar.c (group module):
- * the complex Jacobi rotation of a hermitian 2x2 block (docs/spectral.md, "Jacobi").
+ * the complex Jacobi rotation of a hermitian 2x2 block and the analytic 3x3 starting
+ * eigenbasis (docs/spectral.md, "Hermitian Jacobi").
  */
 #ifndef LATFLOW_GROUP_SPEC_INTERNAL_H
 #define LATFLOW_GROUP_SPEC_INTERNAL_H
