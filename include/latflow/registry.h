@@ -29,7 +29,8 @@
  * them through lf_registry_redact_url ("postgresql://user:***@host/db").
  *
  * Thread contract: one lf_registry (and its runs) is used by one thread at a time; use
- * one registry handle per process (after fork, open a new one in the child).
+ * one registry handle per process (after fork, open a new one in the child). With MPI
+ * only rank 0 opens the registry.
  */
 #ifndef LATFLOW_REGISTRY_H
 #define LATFLOW_REGISTRY_H
