@@ -10,8 +10,9 @@
  * Where the registry lives: the argument of lf_registry_open, else $LATFLOW_REGISTRY,
  * else ~/.latflow/registry.db. docs/registry.md describes the schema and the rules.
  *
- *     lf_registry *reg; lf_run *run;
- *     if (lf_registry_open(&reg, NULL)) return cli_fail("hmc", rc);
+ *     lf_registry *reg; lf_run *run; int64_t aid;
+ *     int rc = lf_registry_open(&reg, NULL);      // $LATFLOW_REGISTRY or ~/.latflow/registry.db
+ *     if (rc) return cli_fail("hmc", rc);
  *     lf_run_start(reg, &run, "hmc", "beta2.0-L16", "u1-2d");
  *     lf_run_param(run, "beta", "2.0");
  *     for (step...) { lf_run_metric(run, "plaquette", step, P);  lf_run_heartbeat(run); }
