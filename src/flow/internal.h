@@ -35,9 +35,9 @@ typedef struct {
   double leak;
   size_t woff[LF_FLOW_MAXHIDDEN + 1], boff[LF_FLOW_MAXHIDDEN + 1]; /* offsets in params */
   size_t nparams;
-  const int *nb;      /* nb[tap*V + s]: neighbour of s for kernel tap (borrowed)   */
   int L0, L1;
   const int *pidx;    /* padded plane (L0+k-1) x (L1+k-1) -> site (borrowed)      */
+  const int *voff;    /* [V/4]: offset in the padded plane of sites 4q..4q+3      */
 } lf_flow_cnn;
 
 /* Per-sample activation storage: act[0] = input, act[l] = pre-activation of conv l-1 */
@@ -68,8 +68,8 @@ struct lf_flow_model {
   int L0, L1;
   long V;
   int *up0, *up1, *dn0, *dn1; /* neighbours of s                      */
-  int *nb;                    /* kernel taps [k*k][V]                  */
   int *pidx;                  /* padded-plane site table               */
+  int *voff;                  /* padded-plane offsets of site quads    */
   lf_flow_cnn cnn;            /* same shape for every layer            */
   int ntp;                    /* parameters of one plaquette transform */
   lf_flow_layer *layers;

@@ -73,8 +73,9 @@ int lf_flow_config_check(const lf_flow_config *c) {
   for (int i = 0; i < c->nhidden; i++)
     if (c->hidden[i] < 1 || c->hidden[i] > 512)
       return LF_ERROR(LF_EINVAL, "hidden channel count %d; use 1..512", c->hidden[i]);
-  if (c->kernel < 1 || c->kernel % 2 == 0 || c->kernel > c->L[0] || c->kernel > c->L[1])
-    return LF_ERROR(LF_EINVAL, "kernel size %d; use an odd size not larger than the lattice",
+  if (c->kernel < 1 || c->kernel % 2 == 0 || c->kernel > 15 || c->kernel > c->L[0] ||
+      c->kernel > c->L[1])
+    return LF_ERROR(LF_EINVAL, "kernel size %d; use an odd size <= 15 and not larger than the lattice",
                     c->kernel);
   if (!(c->leak >= 0 && c->leak < 1))
     return LF_ERROR(LF_EINVAL, "LeakyReLU slope %g; use 0 <= leak < 1", c->leak);
@@ -134,7 +135,7 @@ void lf_flow_model_free(lf_flow_model *m) {
       lf_free(m->layers[l].frozen);
     }
   lf_free(m->layers);
-  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->nb), lf_free(m->pidx);
+  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->pidx), lf_free(m->voff);
   lf_free(m->params), lf_free(m->grad);
   lf_free(m);
 }
@@ -159,11 +160,11 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   m->up1 = lf_alloc((size_t)V * sizeof(int));
   m->dn0 = lf_alloc((size_t)V * sizeof(int));
   m->dn1 = lf_alloc((size_t)V * sizeof(int));
-  m->nb = lf_alloc((size_t)(k * k) * (size_t)V * sizeof(int));
+  m->voff = lf_alloc((size_t)V / 4 * sizeof(int));
   m->layers = lf_alloc((size_t)cfg->nlayers * sizeof *m->layers);
   const int PP = m->L0 + k - 1, PQ = m->L1 + k - 1;
   m->pidx = lf_alloc((size_t)(PP * PQ) * sizeof(int));
-  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->nb || !m->layers || !m->pidx) goto nomem;
+  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->voff || !m->layers || !m->pidx) goto nomem;
   for (int py = 0; py < PQ; py++)
     for (int px = 0; px < PP; px++) m->pidx[py * PP + px] = site(m, px - r, py - r);
   for (int y = 0; y < m->L1; y++)
@@ -171,9 +172,7 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
       int s = site(m, x, y);
       m->up0[s] = site(m, x + 1, y), m->dn0[s] = site(m, x - 1, y);
       m->up1[s] = site(m, x, y + 1), m->dn1[s] = site(m, x, y - 1);
-      for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++)
-          m->nb[(size_t)(ky * k + kx) * (size_t)V + (size_t)s] = site(m, x + kx - r, y + ky - r);
+      if (x % 4 == 0) m->voff[s / 4] = y * PP + x;
     }
   /* context network shape */
   lf_flow_cnn *c = &m->cnn;
@@ -182,8 +181,8 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   c->ch[0] = 2;
   for (int i = 0; i < cfg->nhidden; i++) c->ch[i + 1] = cfg->hidden[i];
   c->ch[c->nconv] = m->ntp;
-  c->k = k, c->V = V, c->leak = cfg->leak, c->nb = m->nb;
-  c->L0 = m->L0, c->L1 = m->L1, c->pidx = m->pidx;
+  c->k = k, c->V = V, c->leak = cfg->leak, 
+  c->L0 = m->L0, c->L1 = m->L1, c->pidx = m->pidx, c->voff = m->voff;
   size_t off = 0;
   for (int l = 0; l < c->nconv; l++) {
     c->woff[l] = off;
