@@ -155,6 +155,24 @@ int main(void) {
     rc |= lf_observe_wilson_loops(f, 2, 3, W2);
     LF_TEST_TRUE("Wilson loops bitwise identical with 1 thread and the default",
                  rc == LF_OK && memcmp(W1, W2, sizeof W1) == 0);
+    /* failed allocations (1 thread: the allocation counter is not thread-safe) */
+    lf_alloc_fail_after(1);
+    rc = lf_observe_wilson_loops(f, 2, 3, W2);
+    lf_alloc_fail_after(0);
+    LF_TEST_TRUE("Wilson loops, partial sums not allocated: LF_ENOMEM", rc == LF_ENOMEM);
+    lf_alloc_fail_after(2);
+    rc = lf_observe_wilson_loops(f, 2, 3, W2);
+    lf_alloc_fail_after(0);
+    LF_TEST_TRUE("Wilson loops, scratch not allocated: LF_ENOMEM", rc == LF_ENOMEM);
+    printf("     message: %s\n", lf_last_error());
+    lf_alloc_fail_after(1);
+    rc = lf_observe_polyakov(f, &P);
+    lf_alloc_fail_after(0);
+    LF_TEST_TRUE("Polyakov loop, failed allocation: LF_ENOMEM", rc == LF_ENOMEM);
+    lf_alloc_fail_after(1);
+    double pl = lf_observe_plaquette(f);
+    lf_alloc_fail_after(0);
+    LF_TEST_TRUE("plaquette, failed allocation: NaN (documented)", isnan(pl));
     lf_gauge_free(f);
     lf_lattice_clear(&lat);
   }

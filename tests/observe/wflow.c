@@ -170,6 +170,26 @@ int main(void) {
   test_group(LF_SU2);
   test_group(LF_U1);
 
+  /* workspace allocation failure: LF_ENOMEM and a cleared workspace */
+  {
+    const int L[4] = {4, 4, 4, 4};
+    lf_lattice lat;
+    lf_lattice_init(&lat, 4, L);
+    lf_gauge *f;
+    lf_gauge_alloc(&f, &lat, LF_SU2);
+    lf_wflow_ws ws;
+    lf_alloc_fail_after(2);
+    int rc0 = lf_observe_wflow_init(&ws, f);
+    lf_alloc_fail_after(0);
+    LF_TEST_TRUE("wflow workspace, failed allocation: LF_ENOMEM, nothing held",
+                 rc0 == LF_ENOMEM && ws.z == NULL && ws.force == NULL);
+    rc0 = lf_observe_wflow_step(f, 0.01, &ws);
+    LF_TEST_TRUE("step with a cleared workspace: LF_ESTATE", rc0 == LF_ESTATE);
+    printf("     message: %s\n", lf_last_error());
+    lf_gauge_free(f);
+    lf_lattice_clear(&lat);
+  }
+
   /* t0 interpolation on a table with t^2 E = 0.5 t (crossing 0.3 at t = 0.6) */
   lf_wflow_point p[10];
   memset(p, 0, sizeof p);

@@ -180,6 +180,18 @@ int main(void) {
   rc = lf_stats_gamma(x, 1000, NULL, &r, NULL, 0);
   LF_TEST_TRUE("alternating series: flag NEG_VAR, finite error",
                rc == LF_OK && (r.flags & LF_STATS_NEG_VAR) && isfinite(r.err) && r.err > 0);
+  lf_alloc_fail_after(1);
+  rc = lf_stats_gamma(x, 1000, NULL, &r, NULL, 0);
+  lf_alloc_fail_after(0);
+  LF_TEST_TRUE("failed allocation (deviations): LF_ENOMEM", rc == LF_ENOMEM);
+  lf_alloc_fail_after(2);
+  rc = lf_stats_gamma(x, 1000, NULL, &r, NULL, 0);
+  lf_alloc_fail_after(0);
+  LF_TEST_TRUE("failed allocation (Gamma(t)): LF_ENOMEM", rc == LF_ENOMEM);
+  lf_alloc_fail_after(2);
+  rc = lf_stats_gamma_derived(x, 1000, 1, ident, NULL, NULL, &r, NULL, 0);
+  lf_alloc_fail_after(0);
+  LF_TEST_TRUE("derived, failed allocation: LF_ENOMEM", rc == LF_ENOMEM);
   x[5] = 0.0 / 0.0;
   rc = lf_stats_gamma(x, 1000, NULL, &r, NULL, 0);
   LF_TEST_TRUE("NaN sample: LF_EINVAL", rc == LF_EINVAL);

@@ -81,6 +81,10 @@ int main(void) {
   LF_TEST_TRUE("all weight in one bin: LF_ERANGE, err = inf, value finite",
                rc == LF_ERANGE && err == HUGE_VAL && isfinite(v));
   printf("     message: %s\n", lf_last_error());
+  lf_alloc_fail_after(1);
+  rc = lf_stats_reweight(lx, xs, M, 10, &v, &err);
+  lf_alloc_fail_after(0);
+  LF_TEST_TRUE("reweight, failed allocation: LF_ENOMEM", rc == LF_ENOMEM);
   rc = lf_stats_reweight(d, o, 2, 1, &v, &err);
   LF_TEST_TRUE("no finite weight: LF_EINVAL", rc == LF_EINVAL);
   rc = lf_stats_reweight(lw, o, 1, 1, &v, &err);
