@@ -221,6 +221,30 @@ int main(void) {
         LF_TEST_ABS(what, worst, 0, ki ? 1e-6 : 1e-7);
       }
 
+  /* ---- VJP at degenerate singular values: M = c U (all equal), M = A diag(1, 1, 0.3) B */
+  for (int su = 0; su <= 1; su++) {
+    double worst = 0, gmax = 0;
+    for (int t = 0; t < 20; t++) {
+      lf_cplx m[9], a[9], b[9], tmp[9];
+      lf_group_haar(LF_SU3, a, &rng);
+      if (t % 2) {
+        lf_mat_copy(3, m, a);
+        lf_mat_scale(3, m, 2.385 * cexp(0.3 * LF_I));
+      } else {
+        lf_group_haar(LF_SU3, b, &rng);
+        for (int j = 0; j < 3; j++) b[6 + j] *= 0.3;
+        lf_mat_mul(3, tmp, a, b);
+        lf_mat_copy(3, m, tmp);
+      }
+      double gx, d = fd_check(3, su, m, 1e-5, &gx);
+      worst = fmax(worst, d);
+      gmax = fmax(gmax, gx);
+    }
+    snprintf(what, sizeof what, "polar VJP vs FD, n=3 %s, degenerate singular values (max|grad| %.2g)",
+             su ? "SU(N)" : "U(N)", gmax);
+    LF_TEST_ABS(what, worst, 0, 1e-7);
+  }
+
   /* ---- only the tangent part of dL/dP matters */
   for (int su = 0; su <= 1; su++) {
     double dev = 0;

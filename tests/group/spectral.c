@@ -630,6 +630,8 @@ int main(void) {
         {"SU(3) meeting at -1 across the cut", 3, 1, {p - 1e-9, -p + 1e-9, 0}},
         {"U(3) two equal", 3, 0, {2.1, 2.1, -0.7}},
         {"U(3) all equal", 3, 0, {-2.5, -2.5, -2.5}},
+        {"U(3) meeting at -1 across the cut", 3, 0, {p - 1e-9, -p + 1e-9, 0.7}},
+        {"U(2) meeting at -1 across the cut", 2, 0, {p - 1e-10, -p + 1e-10, 0}},
         {"SU(2) identity", 2, 1, {0, 0, 0}},
         {"SU(2) -1", 2, 1, {p, -p, 0}},
         {"U(2) equal", 2, 0, {1.2, 1.2, 0}},
