@@ -153,10 +153,11 @@ void lf_alg_from_coords(lf_group g, lf_cplx *x, const double *coords);
 
 /* Eigen-system of a unitary n x n matrix: W = V diag(e^{i theta}) V^dag.
  * theta ascending. U(N) convention (su = 0): theta_j in (-pi, pi]. SU(N) convention
- * (su = 1): sum_j theta_j == 0 exactly in floating point; all angles lie in (-pi, pi]
- * unless their principal values sum to +-2 pi, in which case the largest (resp.
- * smallest) angle is shifted by -2 pi (resp. +2 pi) (docs/spectral.md). V is unitary,
- * column j is the eigenvector of e^{i theta_j}. */
+ * (su = 1): theta_{n-1} = -(theta_0 + ... + theta_{n-2}), so the sum taken left to right
+ * is exactly 0.0; all angles lie in (-pi, pi] unless their principal values sum to
+ * +-2 pi, in which case the largest (resp. smallest) angle is shifted by -2 pi (resp.
+ * +2 pi) before sorting (docs/spectral.md). V is unitary, column j is the eigenvector of
+ * e^{i theta_j}. */
 typedef struct {
   int n;           /* 1, 2, 3 */
   int su;          /* 1: SU(N) angle convention, 0: U(N) */
