@@ -13,6 +13,7 @@
  * depend on the thread count. No allocation.
  */
 #include "internal.h"
+#include "su3_simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,8 +79,13 @@ static double site_plaq_sum(const lf_action *a, const lf_gauge *f, long s) {
     long smu = lf_lattice_up(f->lat, s, mu);
     for (int nu = mu + 1; nu < nd; nu++) {
       long snu = lf_lattice_up(f->lat, s, nu);
-      lf_mat_mul(n, t, lf_gauge_link(f, s, mu), lf_gauge_link(f, smu, nu));
-      lf_mat_mul(n, t2, lf_gauge_link(f, s, nu), lf_gauge_link(f, snu, mu));
+      if (n == 3) {
+        lf_su3s_mul(t, lf_gauge_link(f, s, mu), lf_gauge_link(f, smu, nu));
+        lf_su3s_mul(t2, lf_gauge_link(f, s, nu), lf_gauge_link(f, snu, mu));
+      } else {
+        lf_mat_mul(n, t, lf_gauge_link(f, s, mu), lf_gauge_link(f, smu, nu));
+        lf_mat_mul(n, t2, lf_gauge_link(f, s, nu), lf_gauge_link(f, snu, mu));
+      }
       acc += a->plane_coef[lf_act_plane(nd, mu, nu)] * lf_mat_retr_mul_dag(n, t, t2);
     }
   }
@@ -108,6 +114,10 @@ void lf_act_plaq_staple(const lf_action *a, const lf_gauge *f, long s, int mu, d
                         lf_cplx *A) {
   const lf_lattice *lat = f->lat;
   const int nd = lat->nd, n = f->n;
+  if (n == 3) {
+    lf_act_plaq_staple_su3(a, f, s, mu, weight, A);
+    return;
+  }
   lf_cplx t[9], st[9];
   lf_mat_zero(n, A);
   long smu = lf_lattice_up(lat, s, mu);

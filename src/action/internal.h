@@ -39,6 +39,9 @@ void lf_act_rect_staple_add(const lf_action *a, const lf_gauge *f, long s, int m
 /* Wilson (plaquette) staple sum weighted by w_nu = weight * plane_coef, generic n. */
 void lf_act_plaq_staple(const lf_action *a, const lf_gauge *f, long s, int mu, double weight,
                         lf_cplx *A);
+/* Same as lf_act_plaq_staple for SU(3), with the inline kernels (heatbath hot path). */
+void lf_act_plaq_staple_su3(const lf_action *a, const lf_gauge *f, long s, int mu, double weight,
+                            lf_cplx *A);
 /* Fast path: 4D/any-d SU(3) force with plaquette weight `weight` (Wilson: 1). */
 void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force);
 

@@ -12,6 +12,7 @@
  * from reads only, so the result is bitwise independent of the thread count.
  */
 #include "internal.h"
+#include "su3_simd.h"
 
 /* out = scale * Pi(m) for SU(3). */
 static inline void su3_proj(lf_cplx *restrict out, double scale, const lf_cplx *restrict m) {
@@ -27,42 +28,63 @@ static inline void su3_proj(lf_cplx *restrict out, double scale, const lf_cplx *
   }
 }
 
-void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force) {
-  const lf_lattice *lat = f->lat;
+/* A = sum_{nu != mu} w_nu (upper + lower staple) of link (s, mu), SU(3); w_nu = k_{mu nu}
+ * unless `uniform` (then all weights are 1 and the caller scales). */
+static inline void staple_su3(const lf_action *a, const lf_lattice *lat, const lf_cplx *u, long s,
+                              int mu, int uniform, lf_cplx *restrict A) {
   const int nd = lat->nd;
-  const double scale0 = a->beta / 6.0;
-  int uniform = 1;
-  for (int p = 1; p < lf_lattice_nplanes(lat); p++)
-    if (a->plane_coef[p] != a->plane_coef[0]) uniform = 0;
-  const long vol = lat->vol;
   const long *up = lat->up, *dn = lat->dn;
-  const lf_cplx *u = f->u;
-#define LINK(s, mu) (u + ((size_t)(s) * (size_t)nd + (size_t)(mu)) * 9)
-#pragma omp parallel for schedule(static) if (vol >= LF_OMP_MIN_SITES)
-  for (long s = 0; s < vol; s++) {
-    lf_cplx A[9], B[9], t[9], M[9];
-    for (int mu = 0; mu < nd; mu++) {
-      const long smu = up[s * nd + mu];
-      for (int i = 0; i < 9; i++) A[i] = 0;
-      for (int nu = 0; nu < nd; nu++) {
-        if (nu == mu) continue;
-        const long snu = up[s * nd + nu], sd = dn[s * nd + nu], sdmu = dn[smu * nd + nu];
-        lf_cplx *acc = uniform ? A : B;
-        if (!uniform)
-          for (int i = 0; i < 9; i++) B[i] = 0;
-        lf_su3_mul_dag(t, LINK(smu, nu), LINK(snu, mu));
-        lf_su3_mul_dag_add(acc, t, LINK(s, nu));
-        lf_su3_mul(t, LINK(sd, mu), LINK(sdmu, nu));
-        lf_su3_dag_mul_add(acc, t, LINK(sd, nu));
-        if (!uniform) {
-          double w = a->plane_coef[lf_act_plane(nd, mu, nu)];
-          for (int i = 0; i < 9; i++) A[i] += w * B[i];
-        }
-      }
-      lf_su3_mul(M, LINK(s, mu), A);
-      double scale = scale0 * weight * (uniform ? a->plane_coef[0] : 1.0);
-      su3_proj(force + ((size_t)s * (size_t)nd + (size_t)mu) * 9, scale, M);
+  const long smu = up[s * nd + mu];
+  lf_cplx B[9], t[9];
+#define LINK(x, m) (u + ((size_t)(x) * (size_t)nd + (size_t)(m)) * 9)
+  for (int i = 0; i < 9; i++) A[i] = 0;
+  for (int nu = 0; nu < nd; nu++) {
+    if (nu == mu) continue;
+    const long snu = up[s * nd + nu], sd = dn[s * nd + nu], sdmu = dn[smu * nd + nu];
+    lf_cplx *acc = uniform ? A : B;
+    if (!uniform)
+      for (int i = 0; i < 9; i++) B[i] = 0;
+    lf_su3s_mul_dag(t, LINK(smu, nu), LINK(snu, mu));
+    lf_su3s_mul_dag_add(acc, t, LINK(s, nu));
+    lf_su3s_mul(t, LINK(sd, mu), LINK(sdmu, nu));
+    lf_su3s_dag_mul_add(acc, t, LINK(sd, nu));
+    if (!uniform) {
+      double w = a->plane_coef[lf_act_plane(nd, mu, nu)];
+      for (int i = 0; i < 9; i++) A[i] += w * B[i];
     }
   }
 #undef LINK
+}
+
+static int planes_uniform(const lf_action *a, const lf_lattice *lat) {
+  for (int p = 1; p < lf_lattice_nplanes(lat); p++)
+    if (a->plane_coef[p] != a->plane_coef[0]) return 0;
+  return 1;
+}
+
+void lf_act_plaq_staple_su3(const lf_action *a, const lf_gauge *f, long s, int mu, double weight,
+                            lf_cplx *A) {
+  int uniform = planes_uniform(a, f->lat);
+  staple_su3(a, f->lat, f->u, s, mu, uniform, A);
+  double w = weight * (uniform ? a->plane_coef[0] : 1.0);
+  if (w != 1.0)
+    for (int i = 0; i < 9; i++) A[i] *= w;
+}
+
+void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force) {
+  const lf_lattice *lat = f->lat;
+  const int nd = lat->nd;
+  const int uniform = planes_uniform(a, lat);
+  const double scale = a->beta / 6.0 * weight * (uniform ? a->plane_coef[0] : 1.0);
+  const long vol = lat->vol;
+  const lf_cplx *u = f->u;
+#pragma omp parallel for schedule(static) if (vol >= LF_OMP_MIN_SITES)
+  for (long s = 0; s < vol; s++) {
+    lf_cplx A[9], M[9];
+    for (int mu = 0; mu < nd; mu++) {
+      staple_su3(a, lat, u, s, mu, uniform, A);
+      lf_su3s_mul(M, u + ((size_t)s * (size_t)nd + (size_t)mu) * 9, A);
+      su3_proj(force + ((size_t)s * (size_t)nd + (size_t)mu) * 9, scale, M);
+    }
+  }
 }

@@ -7,7 +7,7 @@
 #include "latflow/mc.h"
 
 /* Give up a single link update after this many rejected proposals (keeps the old
- * link; never reached in practice: acceptance is >= 0.5 for every coupling). */
+ * link; never reached in practice: acceptance is >= 0.65 for every coupling). */
 #define LF_HB_MAX_TRIALS 10000
 
 /* Same fixed chunking as the action module (thread-count independent sums). */
