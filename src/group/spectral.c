@@ -18,11 +18,14 @@
 
 #include <math.h>
 
+/* e^{i x} (cos and sin fuse into one sincos; cexp would also evaluate exp(0)) */
+static inline lf_cplx expi(double x) { return CMPLX(cos(x), sin(x)); }
+
 void lf_spec_map(const lf_spec_eigsys *e, const double *theta_new, lf_cplx *w_new) {
   const int n = e->n;
   const lf_cplx *v = e->v;
   lf_cplx ph[3];
-  for (int j = 0; j < n; j++) ph[j] = cexp(LF_I * theta_new[j]);
+  for (int j = 0; j < n; j++) ph[j] = expi(theta_new[j]);
   for (int i = 0; i < n; i++)
     for (int k = 0; k < n; k++) {
       lf_cplx s = 0;
@@ -76,7 +79,7 @@ void lf_spec_map_vjp_angles(const lf_spec_eigsys *e, const double *theta_new, co
   for (int j = 0; j < n; j++) {
     lf_cplx gjj = rotated_diag(n, e->v, g, j);
     /* dL = Re(conj(g~_jj) i lambda'_j dtheta'_j) */
-    gtheta_new[j] = creal(conj(gjj) * LF_I * cexp(LF_I * theta_new[j]));
+    gtheta_new[j] = creal(conj(gjj) * LF_I * expi(theta_new[j]));
   }
 }
 
@@ -85,16 +88,17 @@ void lf_spec_map_vjp(const lf_spec_eigsys *e, const double *theta_new, const dou
   const int n = e->n;
   const lf_cplx *v = e->v;
   lf_cplx lam[3], y[9] = {0}, x[9], t[9], tmp[9];
-  for (int j = 0; j < n; j++) lam[j] = cexp(LF_I * e->theta[j]);
+  for (int j = 0; j < n; j++) lam[j] = expi(e->theta[j]);
   if (g) {
-    lf_cplx gt[9];
+    lf_cplx gt[9], hp[3];
     lf_mat_dag_mul(n, tmp, v, g); /* V^dag G */
     lf_mat_mul(n, gt, tmp, v);    /* V^dag G V */
+    /* r_jk = hp_j hp_k s_jk with hp_j = e^{i (theta'_j - theta_j)/2} */
+    for (int j = 0; j < n; j++) hp[j] = expi(0.5 * (theta_new[j] - e->theta[j]));
     for (int j = 0; j < n; j++)
       for (int k = 0; k < n; k++) {
         if (j == k) continue;
-        double ph = 0.5 * (theta_new[j] + theta_new[k] - e->theta[j] - e->theta[k]);
-        lf_cplx r = cexp(LF_I * ph) * s[j * n + k];
+        lf_cplx r = hp[j] * hp[k] * s[j * n + k];
         y[j * n + k] = conj(lam[j]) * conj(r) * gt[j * n + k];
       }
   }
