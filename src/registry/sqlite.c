@@ -163,7 +163,8 @@ static const db_backend sqlite_backend = {
     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"};
 
 /* Read-only checks before anything is written: magic, readable schema, our application_id. */
-static int sq_validate(lf_registry *reg, int existed) {
+static int sq_validate(lf_registry *reg, int *foreign) {
+  *foreign = 0;
   db_rows r;
   int rc = sq_exec(reg, "PRAGMA application_id", 0, NULL, &r);
   if (rc != LF_OK) return rc;
@@ -175,7 +176,7 @@ static int sq_validate(lf_registry *reg, int existed) {
   db_rows_free(&r);
   if (appid == LF_REG_SQLITE_APP_ID) return LF_OK;
   if (appid == 0 && nobj == 0) return LF_OK; /* new or empty database: ours to initialise */
-  (void)existed;
+  *foreign = 1;
   return lf_reg_error(reg, LF_EFORMAT,
                       "%s is an SQLite database of another program (application_id %ld, %ld "
                       "schema objects), not a latflow registry; nothing was changed. Give "
@@ -238,14 +239,19 @@ int lf_reg_sqlite_open(lf_registry *reg, const char *path) {
         uri[o++] = (char)ch;
     }
     snprintf(uri + o, sizeof uri - o, "?immutable=1");
+    int foreign = 0;
     rc = sq_connect(reg, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
-    if (rc == LF_OK) rc = sq_validate(reg, existed);
+    if (rc == LF_OK) rc = sq_validate(reg, &foreign);
     if (reg->conn) sq_close(reg);
-    if (rc != LF_OK) return rc;
+    if (rc != LF_OK && foreign) return rc;
+    /* Anything else (e.g. a page read while another process checkpoints: immutable
+     * readers take no locks) is decided by the locked check below. */
+    lf_error_clear();
   }
   LF_CHECK(sq_connect(reg, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   sq_conn *c = reg->conn;
-  rc = sq_validate(reg, existed);
+  int foreign;
+  rc = sq_validate(reg, &foreign);
   if (rc == LF_OK) sqlite3_exec(c->db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
   if (rc != LF_OK) sq_close(reg);
   return rc;

@@ -379,6 +379,21 @@ static void test_refusals(void) {
   LF_TEST_TRUE("an empty file is initialised as a registry", rc == LF_OK);
   if (rc == LF_OK) lf_registry_close(reg);
 
+  /* Without a location or $LATFLOW_REGISTRY: ~/.latflow/registry.db, directory created. */
+  const char *home = getenv("HOME");
+  char saved_home[512];
+  snprintf(saved_home, sizeof saved_home, "%s", home ? home : "");
+  char fake_home[512], def[600];
+  path_in(fake_home, sizeof fake_home, "home");
+  snprintf(def, sizeof def, "%s/.latflow/registry.db", fake_home);
+  setenv("HOME", fake_home, 1);
+  unsetenv("LATFLOW_REGISTRY");
+  rc = lf_registry_open(&reg, NULL);
+  LF_TEST_TRUE("default location ~/.latflow/registry.db is created", rc == LF_OK && tu_exists(def) &&
+               !strcmp(lf_registry_location(reg), def));
+  if (rc == LF_OK) lf_registry_close(reg);
+  if (home) setenv("HOME", saved_home, 1);
+
   /* Reopen is idempotent; the default location comes from LATFLOW_REGISTRY. */
   setenv("LATFLOW_REGISTRY", p, 1);
   rc = lf_registry_open(&reg, NULL);
@@ -420,6 +435,19 @@ static void test_concurrent(const char *db) {
   LF_TEST_ABS("metric rows: none lost, none duplicated", (double)total, (double)nproc * nmetric, 0);
   LF_TEST_TRUE("each run has its own param", distinct);
   lf_registry_close(reg);
+
+  /* 4 processes creating the same new registry at once: one creates the schema. */
+  char fresh[512];
+  path_in(fresh, sizeof fresh, "fresh.db");
+  ok = tu_concurrent_writers(fresh, nproc, 200, "race");
+  LF_TEST_ABS("4 writers racing to create a new SQLite registry all succeed", ok, nproc, 0);
+  size_t nf = 0;
+  lf_run_filter fr = {"FINISHED", "race", NULL, 0, 0};
+  if (lf_registry_open(&reg, fresh) == LF_OK) {
+    if (lf_registry_list(reg, &fr, &runs, &nf) == LF_OK) lf_run_info_free(runs, nf);
+    lf_registry_close(reg);
+  }
+  LF_TEST_ABS("... and their 4 runs are there", (double)nf, nproc, 0);
 }
 
 static void test_report_escaping(const char *db) {

@@ -203,6 +203,15 @@ static void test_concurrent(void) {
   LF_TEST_ABS("4 FINISHED runs", (double)n, nproc, 0);
   LF_TEST_ABS("metric rows: none lost", (double)total, (double)nproc * nmetric, 0);
   lf_registry_close(reg);
+
+  /* 4 processes creating the schema of a new database at once (advisory lock). */
+  PGconn *c = PQconnectdb(url);
+  PQclear(PQexec(c, "CREATE DATABASE race"));
+  PQfinish(c);
+  char rurl[600];
+  snprintf(rurl, sizeof rurl, "postgresql://lfadmin:%s@127.0.0.1:%d/race", PASSWORD, port);
+  ok = tu_concurrent_writers(rurl, nproc, 100, "race");
+  LF_TEST_ABS("4 writers racing to create the schema of a new database all succeed", ok, nproc, 0);
 }
 
 static void test_killed(void) {
