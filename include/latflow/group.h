@@ -137,7 +137,8 @@ void lf_alg_from_coords(lf_group g, lf_cplx *x, const double *coords);
  * matrix G with G_ij = dL/dRe M_ij + i dL/dIm M_ij, so dL = Re tr(G^dag dM). Gradients with
  * respect to a unitary W are returned in the tangent space at W: gW = W X with X
  * anti-hermitian (traceless in the SU(N) convention), so dL = Re tr(gW^dag dW) for every
- * allowed dW; the algebra element of the left derivative is X_L = gW W^dag (see docs).
+ * allowed dW; the left derivative is X_L = gW W^dag, and along W -> exp(eps i T_a) W
+ * dL/deps_a = lf_alg_to_coords(X_L)_a / 2 (docs/spectral.md).
  * n = 1, 2, 3 everywhere. All functions are thread-safe and allocation-free.
  *
  *     lf_spec_eigsys e;

@@ -662,7 +662,7 @@ int main(void) {
 
   /* ---- gradient of the eigen-angles alone (lf_spec_eig_vjp) vs FD of theta_j */
   {
-    double worst = 0;
+    double worst = 0, worst_co = 0;
     for (int t = 0; t < 50; t++) {
       lf_cplx w[9], x[9][9], wp[9], wm[9], gw[9], xw[9];
       lf_group_haar(LF_SU3, w, &rng);
@@ -680,9 +680,17 @@ int main(void) {
         for (int j = 0; j < 3; j++) fd += gth[j] * (ep.theta[j] - em.theta[j]) / (2 * FD_STEP);
         lf_mat_mul(3, xw, x[a], w);
         worst = fmax(worst, fabs(fd - lf_mat_retr_mul_dag(3, xw, gw)));
+        /* documented shortcut: dL/deps_a (W -> exp(eps i T_a) W) = coords(gW W^dag)_a / 2 */
+        lf_cplx y[9];
+        double co[8];
+        lf_mat_mul_dag(3, y, gw, w);
+        lf_alg_to_coords(LF_SU3, co, y);
+        worst_co = fmax(worst_co, fabs(fd - 0.5 * co[a]));
       }
     }
     LF_TEST_ABS("eigen-angle VJP vs FD, SU(3) random x50", worst, 0, 1e-8);
+    LF_TEST_ABS("algebra coordinates of gW W^dag / 2 = derivatives along i T_a (vs FD)",
+                worst_co, 0, 1e-8);
   }
 
   /* ---- log Vandermonde: value and gradient */
