@@ -7,7 +7,7 @@
  * Run directory (--out DIR):
  *   run.json            command and parameters (checked on --resume)
  *   measurements.csv    traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,
- *                       poly_im,Q,t0 (Q: 2D U(1) geometric charge every trajectory, in 4D the
+ *                       poly_im,Q (Q: 2D U(1) geometric charge every trajectory, in 4D the
  *                       clover charge after Wilson flow on --flow-every trajectories, else empty)
  *                       (phase 0 = thermalisation, 1 = measurement); heatbath rows have
  *                       dH = exp_minus_dH = 0 and accepted = 1. No wall-clock columns, so an
@@ -157,9 +157,9 @@ static int validate(chain_cfg *c) {
 static int flows(const chain_cfg *c) { return c->flow_time > 0 && c->flow_every > 0; }
 
 /* Wilson flow of a copy of f to flow_time; one flow.csv row per measured flow time. Returns
- * Q at the final time in *q and t0 (or NaN) in *t0. */
+ * Q at the final time in *q. */
 static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
-                        long traj, FILE *fcsv, double *q, double *t0) {
+                        long traj, FILE *fcsv, double *q) {
   int nt = (int)ceil(c->flow_time / c->flow_dt - 1e-9);
   if (nt < 1) nt = 1;
   double ts[4096];
@@ -173,11 +173,65 @@ static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf
             pts[i].E_plaq, pts[i].E_clov, pts[i].t2E_clov, pts[i].Q);
   fflush(fcsv);
   *q = pts[nt - 1].Q;
-  if (lf_observe_wflow_scale(pts, nt, 0.3, 1, t0) != LF_OK) {
-    *t0 = (double)NAN;
-    lf_error_clear();
-  }
   return LF_OK;
+}
+
+/* t0 from the ensemble average: t0^2 <E(t0)> = 0.3 (Lüscher 1006.4518 sec. 3.3), as a
+ * Gamma-method derived quantity of the means <t_k^2 E_clov(t_k)> over configurations. */
+typedef struct {
+  double t[4096];
+} t0_ctx;
+
+static double t0_of_means(const double *m, int np, void *ctx) {
+  double t0 = (double)NAN;
+  if (lf_observe_wflow_scale_table(((t0_ctx *)ctx)->t, m, np, 0.3, &t0)) lf_error_clear();
+  return t0;
+}
+
+static int flow_t0(const char *path, long therm, lf_stats_gamma_res *r, long *ncfg) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  static t0_ctx ctx;
+  double *data = NULL;
+  size_t cap = 0, len = 0;
+  long traj, cur = -1, ncf = 0;
+  int nt = 0, k = 0, ok = 1;
+  double t, pl, ep, ec, t2e, q;
+  char line[512];
+  if (!fgets(line, sizeof line, f)) ok = 0; /* header */
+  while (ok && fgets(line, sizeof line, f)) {
+    if (sscanf(line, "%ld,%lf,%lf,%lf,%lf,%lf,%lf", &traj, &t, &pl, &ep, &ec, &t2e, &q) != 7) continue;
+    if (traj < therm) continue;
+    if (traj != cur) {
+      if (cur >= 0 && k != nt) ok = 0;
+      cur = traj, k = 0, ncf++;
+    }
+    if (ncf == 1) {
+      if (nt >= 4096) ok = 0;
+      else ctx.t[nt++] = t;
+    } else if (k >= nt || ctx.t[k] != t) {
+      ok = 0;
+    }
+    if (len == cap) {
+      cap = cap ? 2 * cap : 4096;
+      double *d2 = realloc(data, cap * sizeof *data);
+      if (!d2) ok = 0;
+      else data = d2;
+    }
+    if (ok) data[len++] = t2e, k++;
+  }
+  fclose(f);
+  if (cur >= 0 && k != nt) ok = 0;
+  int rc = -1;
+  if (ok && ncf > 1 && nt > 1)
+    rc = lf_stats_gamma_derived(data, ncf, nt, t0_of_means, &ctx, NULL, r, NULL, 0) == LF_OK &&
+                 isfinite(r->value)
+             ? 0
+             : -1;
+  free(data);
+  *ncfg = ncf;
+  lf_error_clear();
+  return rc;
 }
 
 static int write_checkpoint(const chain_cfg *c, const lf_gauge *f, long next, long accepted) {
@@ -269,7 +323,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     goto done;
   }
   if (start == 0) {
-    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,poly_im,Q,t0\n");
+    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,poly_im,Q\n");
     fprintf(tcsv, "traj,seconds\n");
   }
 
@@ -321,18 +375,17 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     }
     lf_cplx poly = 0;
     if ((st = lf_observe_polyakov(f, &poly))) goto lib_fail;
-    char qs[40] = "", t0s[40] = "";
-    double q = 0, tzero = (double)NAN;
+    char qs[40] = "";
+    double q = 0;
     if (has_geometric_q(c)) {
       if ((st = lf_observe_topo_u1(f, &q))) goto lib_fail;
       snprintf(qs, sizeof qs, "%.17g", q);
     } else if (flows(c) && t >= c->therm && (t - c->therm + 1) % c->flow_every == 0) {
-      if ((st = measure_flow(c, f, ftmp, &ws, t, fcsv, &q, &tzero))) goto lib_fail;
+      if ((st = measure_flow(c, f, ftmp, &ws, t, fcsv, &q))) goto lib_fail;
       snprintf(qs, sizeof qs, "%.17g", q);
-      if (isfinite(tzero)) snprintf(t0s, sizeof t0s, "%.17g", tzero);
     }
-    fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g,%s,%s\n", t, t >= c->therm, plaq, S,
-            res.dH, c->is_hmc ? res.exp_mdH : 1.0, res.accepted, creal(poly), cimag(poly), qs, t0s);
+    fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g,%s\n", t, t >= c->therm, plaq, S,
+            res.dH, c->is_hmc ? res.exp_mdH : 1.0, res.accepted, creal(poly), cimag(poly), qs);
     fflush(csv);
     fprintf(tcsv, "%ld,%.6f\n", t, lf_time_now() - t0);
     fflush(tcsv);
@@ -371,8 +424,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   long n = 0, nq = 0, ne = 0, na = 0;
   double *plaq = rundir_csv_column(path, 2, c->therm - 1, &n);
   double *qs = rundir_csv_column(path, 9, c->therm - 1, &nq);
-  long nt0 = 0, npl = 0;
-  double *t0v = rundir_csv_column(path, 10, c->therm - 1, &nt0);
+  long npl = 0;
   double *plv = rundir_csv_column(path, 7, c->therm - 1, &npl);
   double *em = rundir_csv_column(path, 5, c->therm - 1, &ne);
   double *acc = rundir_csv_column(path, 6, c->therm - 1, &na);
@@ -416,9 +468,16 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
     printf("  Re Polyakov loop   %.6f +- %.6f\n", r.value, r.err);
     cJSON_AddItemToObject(js, "polyakov_re", cli_json_estimate(r.value, r.err, r.tau_int));
   }
-  if (nt0 > 0 && lf_stats_gamma(t0v, nt0, NULL, &r, NULL, 0) == LF_OK) {
-    printf("  t0/a^2             %.5f +- %.5f   (%ld configurations, t^2 E_clov = 0.3)\n", r.value, r.err, nt0);
+  long ncfg = 0;
+  char fpath[4096];
+  rundir_path(fpath, sizeof fpath, c->out, "flow.csv");
+  if (flows(c) && flow_t0(fpath, c->therm, &r, &ncfg) == 0) {
+    printf("  t0/a^2             %.5f +- %.5f   (t^2 <E_clov> = 0.3, %ld configurations)\n", r.value,
+           r.err, ncfg);
     cJSON_AddItemToObject(js, "t0", cli_json_estimate(r.value, r.err, r.tau_int));
+  } else if (flows(c) && ncfg > 0) {
+    printf("  t0/a^2             not reached: t^2 <E> stays below 0.3 up to t = %g (raise --flow-time)\n",
+           c->flow_time);
   }
   if (nq > 0) {
     double vol = (double)c->lat.vol;
@@ -447,7 +506,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   track_end(&c->track, LF_RUN_FINISHED, js, total - 1);
   if (c->json) cli_json_print(js);
   cJSON_Delete(js);
-  free(plaq), free(qs), free(em), free(acc), free(t0v), free(plv);
+  free(plaq), free(qs), free(em), free(acc), free(plv);
   rc = LF_EXIT_OK;
   goto done;
 
