@@ -218,7 +218,7 @@ static int runs_show(int argc, char **argv) {
     fmt_time(r->end_time, t1, sizeof t1);
     printf("run         %s\nname        %s\ncommand     %s\nexperiment  %s\nstatus      %s%s\n"
            "start       %s UTC\nend         %s UTC\nseconds     %.1f\nhost        %s (pid %ld)\n"
-           "latflow     %s (git %s)\n",
+           "latflow     %s\ngit commit  %s\n",
            r->id, r->name, r->command, r->experiment, shown_status(r), r->stale ? " (stale)" : "",
            t0, t1, duration(r), r->host, r->pid, r->version, r->git);
     printf("\nparameters:\n");
