@@ -9,8 +9,8 @@
  *     |dH| vs eps must be 2 within 0.2 (both integrators are second order; the O(eps^4)
  *     terms at the largest step move the fitted exponent by < 0.1).
  *  3. 200 HMC trajectories (Omelyan, 4 steps, acceptance ~0.9): <exp(-dH)> = 1 within
- *     4 sigma; error from 20 bins of 10 trajectories (dH is nearly uncorrelated between
- *     trajectories).
+ *     4 sigma; error by the Gamma method (lf_stats_gamma), binned
+ *     error (20 bins) printed beside it.
  */
 #include <latflow/mc.h>
 #include <string.h>

@@ -7,15 +7,16 @@
  * (character expansion, docs/heatbath.md); the test prints the difference (~(I_2/I_1)^256,
  * below 1e-40 here) and checks that it is below 1e-3 of the statistical error, so comparing with
  * the infinite-volume value is legitimate. Heatbath (Kennedy-Pendleton/Creutz) + 2
- * overrelaxation sweeps at beta = 2 and 5; HMC (Omelyan) at beta = 2. Errors: 50 bins
- * (bins of >= 40 measurements >> tau_int ~ 1); tolerance 4 sigma.
+ * overrelaxation sweeps at beta = 2 and 5; HMC (Omelyan) at beta = 2. Errors: Gamma
+ * method (lf_stats_gamma, Wolff 2004), binned error (50 bins) printed as a cross-check;
+ * tolerance 4 sigma.
  */
 #include <latflow/mc.h>
 
 #include "lf_test.h"
 #include "mc_util.h"
 
-#define NMEAS 6000
+#define NMEAS 4000
 #define NMEAS_HMC 2000
 #define NBIN 50
 

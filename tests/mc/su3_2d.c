@@ -9,14 +9,15 @@
  * (c_3/c_0)^256 < 1e-50 (character expansion): negligible. ln z is differentiated by
  * Richardson-extrapolated central differences (error < 1e-10).
  * Heatbath (Cabibbo-Marinari) + 2 overrelaxation sweeps at beta = 3 and 8; HMC (Omelyan)
- * at beta = 8. Errors: 50 bins (>= 20 measurements each, tau_int ~ 1); tolerance 4 sigma.
+ * at beta = 8. Errors: Gamma method
+ * (lf_stats_gamma), binned error (50 bins) printed as a cross-check; tolerance 4 sigma.
  */
 #include <latflow/mc.h>
 
 #include "lf_test.h"
 #include "mc_util.h"
 
-#define NMEAS 3000
+#define NMEAS 2000
 #define NMEAS_HMC 1000
 #define NBIN 50
 

@@ -5,8 +5,8 @@
  * 2003.06413, or docs/heatbath.md):
  *     Z = sum_n I_n(beta)^V,   <P> = sum_n I_n'(beta) I_n(beta)^(V-1) / sum_n I_n(beta)^V,
  * I_n' = (I_{n-1} + I_{n+1}) / 2, Bessel functions by their series (mc_util.h).
- * Both heatbath + overrelaxation and HMC (Omelyan), beta = 1 and 3. Errors: 100 bins of
- * 200 (heatbath) or 100 (HMC) measurements (tau_int of the plaquette is O(1) here, so bins are >> tau_int);
+ * Both heatbath + overrelaxation and HMC (Omelyan), beta = 1 and 3. Errors: Gamma method
+ * (lf_stats_gamma, Wolff 2004), binned error (100 bins) printed as a cross-check;
  * tolerance 4 sigma.
  */
 #include <latflow/mc.h>
