@@ -55,7 +55,10 @@ static int final_ess(lf_flow_model *m, uint64_t seed, long n, double *ess, doubl
   return rc;
 }
 
-int cmd_train(int argc, char **argv) {
+/* strings restored from run.json by rundir_opts_merge (strdup'ed), freed on return */
+static char *restored[2];
+
+static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
   double beta = 0, lr = 1e-3;
   long steps = 1000, ckevery = 100;
@@ -96,11 +99,14 @@ int cmd_train(int argc, char **argv) {
     }
     cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
     int ok = cJSON_IsString(cmdj) && !strcmp(cmdj->valuestring, CMD);
+    const char *preset0 = preset, *lattice0 = lattice;
     int mr = ok ? rundir_opts_merge(CMD, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
                                     mutable_keys, 0)
                 : CLI_ERR;
     if (!ok) cli_error(CMD, NULL, "%s was not written by 'latflow train'", out);
     cJSON_Delete(saved);
+    if (preset != preset0) restored[0] = (char *)preset;
+    if (lattice != lattice0) restored[1] = (char *)lattice;
     if (mr != CLI_OK) return LF_EXIT_USAGE;
   }
   if (!out) {
@@ -262,4 +268,11 @@ int cmd_train(int argc, char **argv) {
   lf_flow_model_free(m);
   lf_flow_adam_clear(&opt);
   return exit_code;
+}
+
+int cmd_train(int argc, char **argv) {
+  int rc = train_main(argc, argv);
+  free(restored[0]), free(restored[1]);
+  restored[0] = restored[1] = NULL;
+  return rc;
 }

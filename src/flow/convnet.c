@@ -147,7 +147,8 @@ KERNEL static void conv_pp(const lf_flow_cnn *c, int M, int C, const double *res
   }
 }
 
-static inline double hsum(v4d a) { return (a[0] + a[1]) + (a[2] + a[3]); }
+/* horizontal sum (a macro: vector arguments would change the ABI without AVX) */
+#define hsum(a) ((a)[0] + (a)[1] + ((a)[2] + (a)[3]))
 
 /* gW[o][ch*kk + tap] += sum_s G[o][s] pad_ch[off(s) + toff(tap)]; four outputs share
  * each load of the input plane. */
