@@ -116,7 +116,7 @@ int lf_nn_conv_set_method(lf_nn_conv *c, lf_nn_conv_method m) {
   return LF_OK;
 }
 
-static int use_lanes(const lf_nn_conv *c, int batch) {
+int lf_nn_conv_pick_lanes(const lf_nn_conv *c, int batch) {
   if (c->method == LF_NN_CONV_IM2COL) return 0;
   if (c->method == LF_NN_CONV_LANES) return 1;
   return lf_nn_conv_use_lanes(c, batch);
@@ -250,7 +250,7 @@ int lf_nn_conv_forward(const lf_nn_conv *c, int batch, const double *restrict w,
                        double *restrict y, lf_arena *ws) {
   LF_CHECK(check_args(c, batch));
   size_t mark = ws->used;
-  if (use_lanes(c, batch)) {
+  if (lf_nn_conv_pick_lanes(c, batch)) {
     int rc = lf_nn_conv_lane_forward(c, batch, w, bias, x, y, ws);
     ws->used = mark;
     return rc;
@@ -289,7 +289,7 @@ int lf_nn_conv_backward(const lf_nn_conv *c, int batch, const double *restrict w
                         lf_arena *ws) {
   LF_CHECK(check_args(c, batch));
   size_t mark = ws->used;
-  if (use_lanes(c, batch)) {
+  if (lf_nn_conv_pick_lanes(c, batch)) {
     int rc = lf_nn_conv_lane_backward(c, batch, w, x, dy, dx, dw, db, ws);
     ws->used = mark;
     return rc;

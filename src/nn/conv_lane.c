@@ -55,31 +55,43 @@ size_t lf_nn_conv_lane_scratch(const lf_nn_conv *c, int batch) {
          6 * LF_ALIGN;
 }
 
-/* t[ch][c][s][lane] = in[ch*LANES + lane][c][s] (zero for samples >= batch). */
+/* t[ch][c][s][lane] = in[ch*LANES + lane][c][s] (zero for samples >= batch); one
+ * 64-byte line written per site, eight input rows streamed. */
 static void to_lanes(int batch, int C, long V, const double *restrict in, double *restrict t,
                      int nch) {
+  static const double zeros[1] = {0.0};
 #pragma omp for schedule(static)
   for (long cc = 0; cc < (long)nch * C; cc++) {
     int ch = (int)(cc / C), c = (int)(cc % C);
     double *restrict d = t + cc * V * LANES;
+    const double *src[LANES];
+    long inc[LANES];
     for (int l = 0; l < LANES; l++) {
       int b = ch * LANES + l;
-      if (b < batch) {
-        const double *restrict s = in + ((long)b * C + c) * V;
-        for (long i = 0; i < V; i++) d[i * LANES + l] = s[i];
-      } else
-        for (long i = 0; i < V; i++) d[i * LANES + l] = 0.0;
+      src[l] = b < batch ? in + ((long)b * C + c) * V : zeros;
+      inc[l] = b < batch;
     }
+    for (long i = 0; i < V; i++)
+      for (int l = 0; l < LANES; l++) d[i * LANES + l] = src[l][i * inc[l]];
   }
 }
 
-static void from_lanes(int batch, int C, long V, const double *restrict t, double *restrict out) {
+/* out[ch*LANES + lane][c][s] = t[ch][c][s][lane] for the samples < batch. */
+static void from_lanes(int batch, int C, long V, const double *restrict t, double *restrict out,
+                       int nch) {
 #pragma omp for schedule(static)
-  for (long bc = 0; bc < (long)batch * C; bc++) {
-    int b = (int)(bc / C), c = (int)(bc % C);
-    const double *restrict s = t + (((long)(b / LANES) * C + c) * V) * LANES + b % LANES;
-    double *restrict d = out + bc * V;
-    for (long i = 0; i < V; i++) d[i] = s[i * LANES];
+  for (long cc = 0; cc < (long)nch * C; cc++) {
+    int ch = (int)(cc / C), c = (int)(cc % C);
+    int nl = batch - ch * LANES < LANES ? batch - ch * LANES : LANES;
+    const double *restrict s = t + cc * V * LANES;
+    double *dst[LANES];
+    for (int l = 0; l < nl; l++) dst[l] = out + ((long)(ch * LANES + l) * C + c) * V;
+    if (nl == LANES)
+      for (long i = 0; i < V; i++)
+        for (int l = 0; l < LANES; l++) dst[l][i] = s[i * LANES + l];
+    else
+      for (long i = 0; i < V; i++)
+        for (int l = 0; l < nl; l++) dst[l][i] = s[i * LANES + l];
   }
 }
 
@@ -211,84 +223,86 @@ static inline void unit_range(const lane_plan *p, long V, long u, int *ch, long 
   *s1 = (sb + 1) * V / p->nsb;
 }
 
-int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, const double *bias,
-                            const double *x, double *y, lf_arena *ws) {
+/* ---------------------------------------------------------------- lane-layout API */
+void lf_nn_lanes_pack(int batch, int C, long V, const double *in, double *t, int parallel) {
+  int nch = (batch + LANES - 1) / LANES;
+#pragma omp parallel if (parallel)
+  to_lanes(batch, C, V, in, t, nch);
+}
+
+void lf_nn_lanes_unpack(int batch, int C, long V, const double *t, double *out, int parallel) {
+  int nch = (batch + LANES - 1) / LANES;
+#pragma omp parallel if (parallel)
+  from_lanes(batch, C, V, t, out, nch);
+}
+
+int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, int batch, const double *w,
+                              const double *bias, const double *xt, double *yt, lf_arena *ws) {
   const lane_plan p = plan(c, batch);
-  const long V = c->vol, cv = (long)p.nch * V * LANES;
+  const long V = c->vol;
   const int T = c->taps, cin = c->cin, cout = c->cout;
-  double *xt = lf_arena_alloc(ws, (size_t)(cv * cin) * 8);
-  double *yt = xt ? lf_arena_alloc(ws, (size_t)(cv * cout) * 8) : NULL;
-  double *wr = yt ? lf_arena_alloc(ws, (size_t)cout * cin * T * 8) : NULL;
+  size_t mark = ws->used;
+  double *wr = lf_arena_alloc(ws, (size_t)cout * cin * T * 8);
   if (!wr) return lf_error_context(LF_ENOMEM, "convolution scratch (enlarge the arena)");
   for (int co = 0; co < cout; co++) /* wr[ci][t][co] */
     for (int ci = 0; ci < cin; ci++)
       for (int t = 0; t < T; t++)
         wr[((long)ci * T + t) * cout + co] = w[((long)co * cin + ci) * T + t];
-#pragma omp parallel if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
-  {
-    to_lanes(batch, cin, V, x, xt, p.nch);
-#pragma omp for schedule(static)
-    for (long u = 0; u < p.nunits; u++) {
-      int ch;
-      long s0, s1;
-      unit_range(&p, V, u, &ch, &s0, &s1);
-      fwd_unit(cin, T, cout, V, c->nbr, 0, s0, s1, wr, bias, xt + (long)ch * cin * V * LANES,
-               yt + (long)ch * cout * V * LANES);
-    }
-    from_lanes(batch, cout, V, yt, y);
+#pragma omp parallel for schedule(static) if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
+  for (long u = 0; u < p.nunits; u++) {
+    int ch;
+    long s0, s1;
+    unit_range(&p, V, u, &ch, &s0, &s1);
+    fwd_unit(cin, T, cout, V, c->nbr, 0, s0, s1, wr, bias, xt + (long)ch * cin * V * LANES,
+             yt + (long)ch * cout * V * LANES);
   }
+  ws->used = mark;
   return LF_OK;
 }
 
-int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, const double *x,
-                             const double *dy, double *dx, double *dw, double *db,
-                             lf_arena *ws) {
+int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, int batch, const double *w, const double *xt,
+                               const double *dyt, double *dxt, double *dw, double *db,
+                               lf_arena *ws) {
   const lane_plan p = plan(c, batch);
-  const long V = c->vol, cv = (long)p.nch * V * LANES;
+  const long V = c->vol;
   const int T = c->taps, cin = c->cin, cout = c->cout;
   const long nw = (long)cout * cin * T, np = nw + cout;
   const int want_w = dw || db;
-  double *dyt = lf_arena_alloc(ws, (size_t)(cv * cout) * 8);
-  double *xt = dyt && want_w ? lf_arena_alloc(ws, (size_t)(cv * cin) * 8) : NULL;
-  double *dxt = dyt && dx ? lf_arena_alloc(ws, (size_t)(cv * cin) * 8) : NULL;
-  double *wr = dyt && dx ? lf_arena_alloc(ws, (size_t)nw * 8) : NULL;
-  double *part = dyt && want_w ? lf_arena_alloc(ws, (size_t)(p.nunits * np) * 8) : NULL;
-  if (!dyt || (want_w && (!xt || !part)) || (dx && (!dxt || !wr)))
+  size_t mark = ws->used;
+  double *wr = dxt ? lf_arena_alloc(ws, (size_t)nw * 8) : NULL;
+  double *part = want_w ? lf_arena_alloc(ws, (size_t)(p.nunits * np) * 8) : NULL;
+  if ((want_w && !part) || (dxt && !wr)) {
+    ws->used = mark;
     return lf_error_context(LF_ENOMEM, "convolution backward scratch (enlarge the arena)");
-  if (dx) /* wr[co][t][ci] = w[co][ci][t] */
+  }
+  if (dxt) /* wr[co][t][ci] = w[co][ci][t] */
     for (int co = 0; co < cout; co++)
       for (int ci = 0; ci < cin; ci++)
         for (int t = 0; t < T; t++)
           wr[((long)co * T + t) * cin + ci] = w[((long)co * cin + ci) * T + t];
   if (want_w) memset(part, 0, (size_t)(p.nunits * np) * 8);
-#pragma omp parallel if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
-  {
-    to_lanes(batch, cout, V, dy, dyt, p.nch);
-    if (want_w) to_lanes(batch, cin, V, x, xt, p.nch);
-#pragma omp for schedule(static)
-    for (long u = 0; u < p.nunits; u++) {
-      int ch;
-      long s0, s1;
-      unit_range(&p, V, u, &ch, &s0, &s1);
-      const double *dyc = dyt + (long)ch * cout * V * LANES;
-      if (dx)
-        fwd_unit(cout, T, cin, V, c->nbr, 1, s0, s1, wr, NULL, dyc,
-                 dxt + (long)ch * cin * V * LANES);
-      if (want_w) {
-        double *pw = part + u * np;
-        dw_unit(cin, cout, T, V, c->nbr, s0, s1, dyc, xt + (long)ch * cin * V * LANES, pw);
-        for (int co = 0; co < cout; co++) {
-          const double *dp = dyc + (long)co * V * LANES;
-          v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
-          for (long s = s0; s < s1; s++) {
-            a0 += *(const v4d *)(dp + s * LANES);
-            a1 += *(const v4d *)(dp + s * LANES + 4);
-          }
-          pw[nw + co] = hsum(&a0, &a1);
+#pragma omp parallel for schedule(static) if (lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS)
+  for (long u = 0; u < p.nunits; u++) {
+    int ch;
+    long s0, s1;
+    unit_range(&p, V, u, &ch, &s0, &s1);
+    const double *dyc = dyt + (long)ch * cout * V * LANES;
+    if (dxt)
+      fwd_unit(cout, T, cin, V, c->nbr, 1, s0, s1, wr, NULL, dyc,
+               dxt + (long)ch * cin * V * LANES);
+    if (want_w) {
+      double *pw = part + u * np;
+      dw_unit(cin, cout, T, V, c->nbr, s0, s1, dyc, xt + (long)ch * cin * V * LANES, pw);
+      for (int co = 0; co < cout; co++) {
+        const double *dp = dyc + (long)co * V * LANES;
+        v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+        for (long s = s0; s < s1; s++) {
+          a0 += *(const v4d *)(dp + s * LANES);
+          a1 += *(const v4d *)(dp + s * LANES + 4);
         }
+        pw[nw + co] = hsum(&a0, &a1);
       }
     }
-    if (dx) from_lanes(batch, cin, V, dxt, dx);
   }
   if (want_w)
     for (long u = 0; u < p.nunits; u++) {
@@ -298,5 +312,37 @@ int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, co
       if (db)
         for (int co = 0; co < cout; co++) db[co] += pw[nw + co];
     }
+  ws->used = mark;
+  return LF_OK;
+}
+
+/* ---------------------------------------------------------------- public-layout wrappers */
+int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, const double *bias,
+                            const double *x, double *y, lf_arena *ws) {
+  const long cv = (long)lf_nn_lanes_batch(batch) * c->vol;
+  const int par = lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS;
+  double *xt = lf_arena_alloc(ws, (size_t)(cv * c->cin) * 8);
+  double *yt = xt ? lf_arena_alloc(ws, (size_t)(cv * c->cout) * 8) : NULL;
+  if (!yt) return lf_error_context(LF_ENOMEM, "convolution scratch (enlarge the arena)");
+  lf_nn_lanes_pack(batch, c->cin, c->vol, x, xt, par);
+  LF_CHECK(lf_nn_conv_lane_forward_t(c, batch, w, bias, xt, yt, ws));
+  lf_nn_lanes_unpack(batch, c->cout, c->vol, yt, y, par);
+  return LF_OK;
+}
+
+int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, const double *x,
+                             const double *dy, double *dx, double *dw, double *db,
+                             lf_arena *ws) {
+  const long cv = (long)lf_nn_lanes_batch(batch) * c->vol;
+  const int par = lf_nn_conv_macs(c, batch) >= LF_NN_PAR_MIN_MACS, want_w = dw || db;
+  double *dyt = lf_arena_alloc(ws, (size_t)(cv * c->cout) * 8);
+  double *xt = dyt && want_w ? lf_arena_alloc(ws, (size_t)(cv * c->cin) * 8) : NULL;
+  double *dxt = dyt && dx ? lf_arena_alloc(ws, (size_t)(cv * c->cin) * 8) : NULL;
+  if (!dyt || (want_w && !xt) || (dx && !dxt))
+    return lf_error_context(LF_ENOMEM, "convolution backward scratch (enlarge the arena)");
+  lf_nn_lanes_pack(batch, c->cout, c->vol, dy, dyt, par);
+  if (want_w) lf_nn_lanes_pack(batch, c->cin, c->vol, x, xt, par);
+  LF_CHECK(lf_nn_conv_lane_backward_t(c, batch, w, xt, dyt, dxt, dw, db, ws));
+  if (dx) lf_nn_lanes_unpack(batch, c->cin, c->vol, dxt, dx, par);
   return LF_OK;
 }

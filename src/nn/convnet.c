@@ -78,39 +78,58 @@ static long max_channels(const lf_nn_convnet *net) {
   return m;
 }
 
+static int net_lanes(const lf_nn_convnet *net, int batch) {
+  for (int l = 0; l < net->cfg.nlayers; l++)
+    if (!lf_nn_conv_pick_lanes(&net->conv[l], batch)) return 0;
+  return 1;
+}
+
 size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch) {
-  size_t bv = (size_t)batch * (size_t)net->vol * sizeof(double);
+  int bp = lf_nn_lanes_batch(batch); /* lane layout pads the batch; bound both layouts */
+  size_t bv = (size_t)bp * (size_t)net->vol * sizeof(double);
   size_t saved = sizeof(lf_nn_saved) + LF_ALIGN + bv * (size_t)net->cfg.channels[0] + LF_ALIGN;
   size_t scratch = 0;
   for (int l = 0; l < net->cfg.nlayers; l++) {
     saved += 2 * (bv * (size_t)net->cfg.channels[l + 1] + LF_ALIGN);
-    size_t s = lf_nn_conv_scratch_bytes(&net->conv[l], batch);
-    if (s > scratch) scratch = s;
+    size_t sc = lf_nn_conv_scratch_bytes(&net->conv[l], batch);
+    if (sc > scratch) scratch = sc;
   }
-  return saved + 2 * (bv * (size_t)max_channels(net) + LF_ALIGN) + scratch;
+  return saved + 3 * (bv * (size_t)max_channels(net) + LF_ALIGN) + scratch;
 }
 
 static inline lf_nn_act layer_act(const lf_nn_convnet *net, int l) {
   return l == net->cfg.nlayers - 1 ? net->cfg.out_act : net->cfg.act;
 }
 
+/* One layer's conv in the chosen layout. */
+static int conv_fwd(const lf_nn_convnet *net, const lf_nn_params *P, int l, int batch, int lanes,
+                    const double *in, double *out, lf_arena *arena) {
+  const lf_nn_conv *c = &net->conv[l];
+  const double *w = lf_nn_params_ptr(P, net->widx[l]), *b = lf_nn_params_ptr(P, net->bidx[l]);
+  return lanes ? lf_nn_conv_lane_forward_t(c, batch, w, b, in, out, arena)
+               : lf_nn_conv_forward(c, batch, w, b, in, out, arena);
+}
+
 int lf_nn_convnet_forward(const lf_nn_convnet *net, const lf_nn_params *P, int batch,
                           const double *x, double *y, lf_arena *arena, lf_nn_saved **saved) {
   const int n = net->cfg.nlayers;
-  const size_t bv = (size_t)batch * (size_t)net->vol;
   if (batch < 1) return LF_ERROR(LF_EINVAL, "batch size %d must be >= 1", batch);
+  const int lanes = net_lanes(net, batch);
+  const int par = lf_nn_convnet_macs(net, batch) >= LF_NN_PAR_MIN_MACS;
+  const size_t bv = (size_t)(lanes ? lf_nn_lanes_batch(batch) : batch) * (size_t)net->vol;
+  const int c0 = net->cfg.channels[0];
   size_t mark = arena->used;
   lf_nn_saved *sv = NULL;
-  double *ping = NULL, *pong = NULL;
+  double *ping = NULL, *pong = NULL, *xin = NULL;
   if (saved) {
     *saved = NULL;
     sv = lf_arena_alloc(arena, sizeof *sv);
     if (!sv) goto nomem;
     memset(sv, 0, sizeof *sv);
     sv->batch = batch;
-    sv->x = lf_arena_alloc(arena, bv * (size_t)net->cfg.channels[0] * sizeof(double));
+    sv->lanes = lanes;
+    xin = sv->x = lf_arena_alloc(arena, bv * (size_t)c0 * sizeof(double));
     if (!sv->x) goto nomem;
-    memcpy(sv->x, x, bv * (size_t)net->cfg.channels[0] * sizeof(double));
     for (int l = 0; l < n; l++) {
       size_t sz = bv * (size_t)net->cfg.channels[l + 1] * sizeof(double);
       sv->z[l] = lf_arena_alloc(arena, sz);
@@ -123,21 +142,30 @@ int lf_nn_convnet_forward(const lf_nn_convnet *net, const lf_nn_params *P, int b
     size_t sz = bv * (size_t)max_channels(net) * sizeof(double);
     ping = lf_arena_alloc(arena, sz);
     pong = ping ? lf_arena_alloc(arena, sz) : NULL;
-    if (!pong) goto nomem;
+    xin = pong && lanes ? lf_arena_alloc(arena, bv * (size_t)c0 * sizeof(double)) : NULL;
+    if (!pong || (lanes && !xin)) goto nomem;
   }
   size_t keep = arena->used;
-  const double *in = x;
+  if (lanes) lf_nn_lanes_pack(batch, c0, net->vol, x, xin, par);
+  else if (sv) memcpy(sv->x, x, bv * (size_t)c0 * sizeof(double));
+  const double *in = lanes || sv ? xin : x;
   for (int l = 0; l < n; l++) {
-    const lf_nn_conv *c = &net->conv[l];
+    const int cout = net->cfg.channels[l + 1];
     double *z = sv ? sv->z[l] : (l % 2 ? pong : ping);
-    double *a = l == n - 1 ? y : (sv ? sv->a[l] : z);
-    int rc = lf_nn_conv_forward(c, batch, lf_nn_params_ptr(P, net->widx[l]),
-                                lf_nn_params_ptr(P, net->bidx[l]), in, z, arena);
+    int last = l == n - 1;
+    double *a = last ? y : (sv ? sv->a[l] : z);
+    if (last && !lanes) z = sv ? z : y; /* public layout: write the output in place */
+    int rc = conv_fwd(net, P, l, batch, lanes, in, z, arena);
     if (rc) {
       arena->used = mark;
       return lf_error_context(rc, "conv net forward, layer %d", l);
     }
-    lf_nn_act_forward(layer_act(net, l), net->cfg.act_param, bv * (size_t)c->cout, z, a);
+    if (last && lanes) {
+      lf_nn_lanes_unpack(batch, cout, net->vol, z, y, par);
+      lf_nn_act_forward(layer_act(net, l), net->cfg.act_param,
+                        (size_t)batch * (size_t)cout * (size_t)net->vol, y, y);
+    } else
+      lf_nn_act_forward(layer_act(net, l), net->cfg.act_param, bv * (size_t)cout, z, a);
     in = a;
   }
   arena->used = sv ? keep : mark;
@@ -153,8 +181,9 @@ int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
                            const lf_nn_saved *sv, const double *dy, double *dx,
                            lf_arena *arena) {
   if (!sv) return LF_ERROR(LF_EINVAL, "backward needs the record of a forward with saving");
-  const int n = net->cfg.nlayers, batch = sv->batch;
-  const size_t bv = (size_t)batch * (size_t)net->vol;
+  const int n = net->cfg.nlayers, batch = sv->batch, lanes = sv->lanes;
+  const int par = lf_nn_convnet_macs(net, batch) >= LF_NN_PAR_MIN_MACS;
+  const size_t bv = (size_t)(lanes ? lf_nn_lanes_batch(batch) : batch) * (size_t)net->vol;
   size_t mark = arena->used, sz = bv * (size_t)max_channels(net) * sizeof(double);
   double *dz = lf_arena_alloc(arena, sz);
   double *g = dz ? lf_arena_alloc(arena, sz) : NULL;
@@ -162,22 +191,28 @@ int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
     arena->used = mark;
     return lf_error_context(LF_ENOMEM, "conv net backward scratch at batch %d", batch);
   }
-  const double *gin = dy; /* dL/da_l */
+  const double *gin = dy; /* dL/da_l in the working layout */
+  if (lanes) {
+    lf_nn_lanes_pack(batch, net->cfg.channels[n], net->vol, dy, g, par);
+    gin = g;
+  }
   for (int l = n - 1; l >= 0; l--) {
     const lf_nn_conv *c = &net->conv[l];
     lf_nn_act_backward(layer_act(net, l), net->cfg.act_param, bv * (size_t)c->cout, sv->z[l], gin,
                        dz);
     const double *in = l == 0 ? sv->x : sv->a[l - 1];
-    double *out = l == 0 ? dx : g;
-    int rc = lf_nn_conv_backward(c, batch, lf_nn_params_ptr(P, net->widx[l]), in, dz, out,
-                                 lf_nn_params_gptr(P, net->widx[l]),
-                                 lf_nn_params_gptr(P, net->bidx[l]), arena);
+    double *out = l == 0 && !lanes ? dx : (l == 0 && !dx ? NULL : g);
+    const double *w = lf_nn_params_ptr(P, net->widx[l]);
+    double *dw = lf_nn_params_gptr(P, net->widx[l]), *db = lf_nn_params_gptr(P, net->bidx[l]);
+    int rc = lanes ? lf_nn_conv_lane_backward_t(c, batch, w, in, dz, out, dw, db, arena)
+                   : lf_nn_conv_backward(c, batch, w, in, dz, out, dw, db, arena);
     if (rc) {
       arena->used = mark;
       return lf_error_context(rc, "conv net backward, layer %d", l);
     }
     gin = g;
   }
+  if (lanes && dx) lf_nn_lanes_unpack(batch, net->cfg.channels[0], net->vol, g, dx, par);
   arena->used = mark;
   return LF_OK;
 }

@@ -23,6 +23,24 @@ int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, co
                              const double *dy, double *dx, double *dw, double *db,
                              lf_arena *ws);
 size_t lf_nn_conv_lane_scratch(const lf_nn_conv *c, int batch);
+/* Lane layout t[chunk][c][s][lane], chunk = b / 8, lane = b % 8, padded with zero
+ * samples up to lf_nn_lanes_batch(batch). pack/unpack open their own parallel region
+ * when `parallel` is set. The _t kernels work on that layout directly (conv nets keep
+ * all activations in it, so only the net's input and output are transposed). Padded
+ * lanes may hold garbage in forward outputs but contribute nothing to dw/db as long as
+ * the padded lanes of dy are zero (pack writes zeros). */
+static inline int lf_nn_lanes_batch(int batch) {
+  return (batch + LF_NN_LANES - 1) / LF_NN_LANES * LF_NN_LANES;
+}
+void lf_nn_lanes_pack(int batch, int C, long V, const double *in, double *t, int parallel);
+void lf_nn_lanes_unpack(int batch, int C, long V, const double *t, double *out, int parallel);
+int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, int batch, const double *w,
+                              const double *bias, const double *xt, double *yt, lf_arena *ws);
+int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, int batch, const double *w, const double *xt,
+                               const double *dyt, double *dxt, double *dw, double *db,
+                               lf_arena *ws);
+/* Whether forward/backward of c at this batch use the lane kernels (method + AUTO rule). */
+int lf_nn_conv_pick_lanes(const lf_nn_conv *c, int batch);
 static inline int lf_nn_conv_use_lanes(const lf_nn_conv *c, int batch) {
   return c->nbr != NULL && batch >= LF_NN_LANES;
 }
@@ -55,6 +73,7 @@ size_t lf_nn_conv_scratch_bytes(const lf_nn_conv *c, int batch);
 
 struct lf_nn_saved {
   int batch;
+  int lanes;                       /* 1: x, z, a stored in lane layout (padded batch) */
   double *x;                       /* input copy [batch][c0][V]                 */
   double *z[LF_NN_MAX_LAYERS];     /* pre-activation of layer l [batch][c_{l+1}][V] */
   double *a[LF_NN_MAX_LAYERS];     /* post-activation (input of layer l+1)      */
