@@ -110,6 +110,37 @@ double lf_mc_hmc_kinetic(const lf_gauge *f, const lf_cplx *mom) {
   return K;
 }
 
+/* exp(X) for X in su(3) with ||X||_F <= 1 by the Cayley-Hamilton series of M. Lüscher
+ * (openQCD modules/su3fcts/chexp.c, docs/hmc.md): X^3 = t X + d with t = tr(X^2)/2,
+ * d = det X, so exp(X) = a0 + a1 X + a2 X^2 with the coefficients summed by Horner's
+ * rule over 1/k!, k <= 18 (truncation < ||X||^19/19! < 1e-17). One 3x3 product and no
+ * transcendental functions (lf_alg_exp needs nine libm calls). Larger X: lf_alg_exp. */
+#define LF_EXP_NTERMS 18
+static void su3_exp_small(lf_cplx *restrict u, const lf_cplx *restrict x) {
+  lf_cplx x2[9];
+  lf_su3_mul(x2, x, x);
+  const double t = 0.5 * creal(x2[0] + x2[4] + x2[8]);
+  const lf_cplx d = lf_mat_det(3, x);
+  static double inv_fact[LF_EXP_NTERMS + 1];
+  static int init;
+  if (!init) { /* benign race: every thread writes the same values */
+    double fk = 1;
+    for (int k = 0; k <= LF_EXP_NTERMS; k++) {
+      if (k) fk *= (double)k;
+      inv_fact[k] = 1.0 / fk;
+    }
+    init = 1;
+  }
+  lf_cplx a0 = inv_fact[LF_EXP_NTERMS], a1 = 0, a2 = 0;
+  for (int k = LF_EXP_NTERMS - 1; k >= 0; k--) {
+    /* (a0 + a1 X + a2 X^2) X = a2 d + (a0 + a2 t) X + a1 X^2, then + 1/k! */
+    lf_cplx b0 = a2 * d + inv_fact[k], b1 = a0 + a2 * t, b2 = a1;
+    a0 = b0, a1 = b1, a2 = b2;
+  }
+  for (int i = 0; i < 9; i++) u[i] = a1 * x[i] + a2 * x2[i];
+  u[0] += a0, u[4] += a0, u[8] += a0;
+}
+
 /* U <- exp(eps P) U for every link. */
 static void update_links(lf_gauge *f, const lf_cplx *mom, double eps) {
   const long nl = (long)f->nlinks;
@@ -120,7 +151,10 @@ static void update_links(lf_gauge *f, const lf_cplx *mom, double eps) {
     lf_cplx X[9], E[9], T[9];
     lf_cplx *U = f->u + (size_t)l * ls;
     for (int i = 0; i < n * n; i++) X[i] = eps * mom[(size_t)l * ls + (size_t)i];
-    lf_alg_exp(f->group, E, X);
+    if (n == 3 && lf_alg_norm2(3, X) <= 1.0)
+      su3_exp_small(E, X);
+    else
+      lf_alg_exp(f->group, E, X);
     lf_mat_copy(n, T, U);
     lf_mat_mul(n, U, E, T);
   }
