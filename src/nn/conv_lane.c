@@ -96,44 +96,52 @@ static void from_lanes(int batch, int C, long V, const double *restrict t, doubl
 }
 
 /* y[co0 .. co0+cb-1][s][:] over s in [s0, s1). wr: [C][T][Cout] (co contiguous). */
-/* Input channels [c0, c1) only; first = 1 starts from the bias, else from yt. */
-static ALWAYS_INLINE void fwd_tile(const int cb, int c0, int c1, int first, int T, int Cout,
-                                   long V, const int *restrict nbr, int reflect, long s0,
-                                   long s1, const double *restrict wr,
+/* Output channels co0..co0+cb-1 (wr, bias, yt already offset), input channels [c0, c1)
+ * only; first = 1 starts from the bias, else from yt. nsite sites per step (2 when cb is
+ * small, so that enough independent accumulators hide the FMA latency); the summation
+ * order of every output is (ci, t) whatever cb and nsite. */
+static ALWAYS_INLINE void fwd_tile(const int cb, const int nsite, int c0, int c1, int first,
+                                   int T, int Cout, long V, const int *restrict nbr,
+                                   int reflect, long s0, long s1, const double *restrict wr,
                                    const double *restrict bias, const double *restrict xt,
                                    double *restrict yt) {
-  for (long s = s0; s < s1; s++) {
-    v4d a0[4], a1[4];
-    for (int c = 0; c < cb; c++) {
-      const double *yp = yt + ((long)c * V + s) * LANES;
-      if (first) {
-        double b = bias ? bias[c] : 0.0;
-        a0[c] = (v4d){b, b, b, b};
-        a1[c] = a0[c];
-      } else {
-        a0[c] = *(const v4d *)yp;
-        a1[c] = *(const v4d *)(yp + 4);
+  for (long s = s0; s + nsite <= s1; s += nsite) {
+    v4d a0[2][4], a1[2][4];
+    for (int q = 0; q < nsite; q++)
+      for (int c = 0; c < cb; c++) {
+        const double *yp = yt + ((long)c * V + s + q) * LANES;
+        if (first) {
+          double b = bias ? bias[c] : 0.0;
+          a0[q][c] = (v4d){b, b, b, b};
+          a1[q][c] = a0[q][c];
+        } else {
+          a0[q][c] = *(const v4d *)yp;
+          a1[q][c] = *(const v4d *)(yp + 4);
+        }
       }
-    }
     const int *restrict ns = nbr + s * T;
     for (int ci = c0; ci < c1; ci++) {
       const double *restrict xc = xt + (long)ci * V * LANES;
       const double *restrict wc = wr + (long)ci * T * Cout;
       for (int t = 0; t < T; t++) {
-        const double *xp = xc + (long)ns[reflect ? T - 1 - t : t] * LANES;
-        v4d x0 = *(const v4d *)xp, x1 = *(const v4d *)(xp + 4);
+        int tt = reflect ? T - 1 - t : t;
         const double *restrict wt = wc + (long)t * Cout;
-        for (int c = 0; c < cb; c++) {
-          a0[c] += wt[c] * x0;
-          a1[c] += wt[c] * x1;
+        for (int q = 0; q < nsite; q++) {
+          const double *xp = xc + (long)ns[q * T + tt] * LANES;
+          v4d x0 = *(const v4d *)xp, x1 = *(const v4d *)(xp + 4);
+          for (int c = 0; c < cb; c++) {
+            a0[q][c] += wt[c] * x0;
+            a1[q][c] += wt[c] * x1;
+          }
         }
       }
     }
-    for (int c = 0; c < cb; c++) {
-      double *yp = yt + ((long)c * V + s) * LANES;
-      *(v4d *)yp = a0[c];
-      *(v4d *)(yp + 4) = a1[c];
-    }
+    for (int q = 0; q < nsite; q++)
+      for (int c = 0; c < cb; c++) {
+        double *yp = yt + ((long)c * V + s + q) * LANES;
+        *(v4d *)yp = a0[q][c];
+        *(v4d *)(yp + 4) = a1[q][c];
+      }
   }
 }
 
@@ -145,18 +153,26 @@ static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect
                      double *yt) {
   int cib = CI_BLOCK_BYTES / (T * LANES * 8);
   if (cib < 1) cib = 1;
+  long sm = s0 + (s1 - s0) / 2 * 2; /* [s0, sm) in pairs, [sm, s1) single */
   for (int c0 = 0; c0 < C; c0 += cib) {
     int c1 = c0 + cib < C ? c0 + cib : C, first = c0 == 0;
     int co = 0;
     for (; co + 4 <= Cout; co += 4)
-      fwd_tile(4, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co,
+      fwd_tile(4, 1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co,
                bias ? bias + co : NULL, xt, yt + (long)co * V * LANES);
     const double *bp = bias ? bias + co : NULL;
+    const double *w = wr + co;
     double *yp = yt + (long)co * V * LANES;
     switch (Cout - co) {
-    case 3: fwd_tile(3, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
-    case 2: fwd_tile(2, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
-    case 1: fwd_tile(1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co, bp, xt, yp); break;
+    case 3: fwd_tile(3, 1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, w, bp, xt, yp); break;
+    case 2:
+      fwd_tile(2, 2, c0, c1, first, T, Cout, V, nbr, reflect, s0, sm, w, bp, xt, yp);
+      fwd_tile(2, 1, c0, c1, first, T, Cout, V, nbr, reflect, sm, s1, w, bp, xt, yp);
+      break;
+    case 1:
+      fwd_tile(1, 2, c0, c1, first, T, Cout, V, nbr, reflect, s0, sm, w, bp, xt, yp);
+      fwd_tile(1, 1, c0, c1, first, T, Cout, V, nbr, reflect, sm, s1, w, bp, xt, yp);
+      break;
     default: break;
     }
   }
