@@ -60,7 +60,7 @@ static char *restored[2];
 
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
-  double beta = 0, lr = 1e-3;
+  double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
   int batch = 64, json = 0;
   uint64_t seed = 1;
@@ -68,9 +68,10 @@ static int train_main(int argc, char **argv) {
       {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline or u1-best"},
       {"lattice", CLI_STR, &lattice, "LxL", "lattice extents, multiples of 4 (preset: 8x8)"},
       {"beta", CLI_DOUBLE, &beta, "B", "Wilson coupling, S = -beta sum_P cos theta_P (preset: 2)"},
-      {"steps", CLI_LONG, &steps, "N", "total training steps (default 1000)"},
-      {"batch", CLI_INT, &batch, "B", "samples per step (default 64)"},
-      {"lr", CLI_DOUBLE, &lr, "R", "Adam learning rate (default 1e-3)"},
+      {"steps", CLI_LONG, &steps, "N", "total training steps (preset default; 1000)"},
+      {"batch", CLI_INT, &batch, "B", "samples per step (preset default; 64)"},
+      {"lr", CLI_DOUBLE, &lr, "R", "Adam learning rate (preset default; 1e-3)"},
+      {"lr-min", CLI_DOUBLE, &lr_min, "R", "final rate of a cosine schedule (default: preset; = lr: constant)"},
       {"seed", CLI_U64, &seed, "S", "seed of initialisation and prior samples (default 1)"},
       {"checkpoint-every", CLI_LONG, &ckevery, "N", "write model.safetensors every N steps (100)"},
       {"out", CLI_STR, &out, "DIR", "run directory (must be new)"},
@@ -109,12 +110,18 @@ static int train_main(int argc, char **argv) {
     if (lattice != lattice0) restored[1] = (char *)lattice;
     if (mr != CLI_OK) return LF_EXIT_USAGE;
   }
+  lf_flow_train_defaults td;
+  if (lf_flow_preset_training(preset, &td)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
+  if (!seen[3] && !resume) steps = td.steps;
+  if (!seen[4] && !resume) batch = td.batch;
+  if (!seen[5] && !resume) lr = td.lr;
+  if (!seen[6] && !resume) lr_min = seen[5] ? lr : td.lr_min;
   if (!out) {
     cli_error(CMD, "add --out DIR (a new directory for metrics and the model)", "no output directory");
     return LF_EXIT_USAGE;
   }
-  if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0)) {
-    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, --lr > 0",
+  if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr) {
+    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr",
               "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g", steps, batch,
               ckevery, lr);
     return LF_EXIT_USAGE;
@@ -130,6 +137,7 @@ static int train_main(int argc, char **argv) {
     cfg.L[0] = L[0], cfg.L[1] = L[1];
   }
   if (seen[2]) cfg.beta = beta;
+  beta = cfg.beta; /* run.json records the coupling in force */
   if (lf_flow_config_check(&cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
 
   lf_flow_model *m = NULL;
@@ -199,6 +207,7 @@ static int train_main(int argc, char **argv) {
   long navg = 0, avg_from = steps - (steps / 10 > 1 ? steps / 10 : 1);
   for (; step < steps; step++) {
     lf_flow_step_stats st;
+    opt.lr = lf_flow_lr_at(lr, lr_min, step, steps);
     rc = lf_flow_train_step(m, wb, &opt, seed, step, &st);
     if (rc) {
       cli_fail(CMD, rc);

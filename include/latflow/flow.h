@@ -96,6 +96,16 @@ typedef struct {
 /* Fill cfg from a preset name: "u1-tutorial", "u1-spline", "u1-best" (8x8, beta 2).
  * LF_EINVAL with the list of names if unknown. */
 int lf_flow_preset(const char *name, lf_flow_config *cfg);
+/* Training defaults of a preset (u1-best trains longer with a cosine-decayed rate):
+ * steps, batch, learning rate, final learning rate of the cosine schedule (= lr: constant). */
+typedef struct {
+  long steps;
+  int batch;
+  double lr, lr_min;
+} lf_flow_train_defaults;
+int lf_flow_preset_training(const char *name, lf_flow_train_defaults *d);
+/* Cosine schedule: lr_min + (lr - lr_min) (1 + cos(pi step/steps)) / 2. */
+double lf_flow_lr_at(double lr, double lr_min, long step, long steps);
 /* Validate (LF_EINVAL with what to change). */
 int lf_flow_config_check(const lf_flow_config *cfg);
 /* "L=8x8 beta=2 layers=16 transform=ncp K=2 weighted=0 hidden=8,8 kernel=3 leak=0.01 rect=0" */

@@ -41,16 +41,28 @@ int lf_flow_preset(const char *name, lf_flow_config *cfg) {
     c.tr.kind = LF_FLOW_SPLINE;
     c.tr.K = 8;
   } else if (!strcmp(name, "u1-best")) {
+    /* splines learn the von Mises-like plaquette marginals faster than NCP mixtures */
     c.tr.kind = LF_FLOW_SPLINE;
     c.tr.K = 8;
-    c.nlayers = 16;
-    c.hidden[0] = c.hidden[1] = 16;
   } else {
     return LF_ERROR(LF_EINVAL, "unknown flow preset '%s'; use one of u1-tutorial, u1-spline, "
                                "u1-best", name);
   }
   *cfg = c;
   return LF_OK;
+}
+
+int lf_flow_preset_training(const char *name, lf_flow_train_defaults *d) {
+  lf_flow_config c;
+  LF_CHECK(lf_flow_preset(name, &c));
+  d->steps = 1000, d->batch = 64, d->lr = 1e-3, d->lr_min = 1e-3;
+  if (!strcmp(name, "u1-best")) d->steps = 4000, d->lr = 2e-3, d->lr_min = 1e-4;
+  return LF_OK;
+}
+
+double lf_flow_lr_at(double lr, double lr_min, long step, long steps) {
+  if (steps <= 0 || lr_min == lr) return lr;
+  return lr_min + 0.5 * (lr - lr_min) * (1 + cos(LF_PI * (double)step / (double)steps));
 }
 
 int lf_flow_config_check(const lf_flow_config *c) {
