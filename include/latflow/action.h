@@ -53,6 +53,13 @@ double lf_action_eval(const lf_action *a, const lf_gauge *f);
 /* Force F(x, mu) for every link (layout of lf_gauge.u; algebra elements); overwrites
  * `force` (f->nlinks * n*n lf_cplx, caller-owned). Returns lf_action_check's status. */
 int lf_action_force(const lf_action *a, const lf_gauge *f, lf_cplx *force);
+/* mom += c F for every link (the HMC momentum update with c = -eps), fused with the force
+ * computation for the SU(3) Wilson action so F is never stored (saves two passes over
+ * memory per step); otherwise F goes through `work` (f->nlinks * n*n lf_cplx, caller-
+ * owned; may be NULL only for SU(3) Wilson). Same status as lf_action_force. */
+int lf_action_force_add(const lf_action *a, const lf_gauge *f, double c, lf_cplx *mom,
+                        lf_cplx *work);
+
 /* Weighted staple sum A such that the part of S containing U_mu(x) is
  * -(beta/N) Re tr(U_mu(x) A) (k_{mu nu} included). For LW, A also holds c0 times the
  * plaquette staples plus c1 times the six rectangle staples per plane; then

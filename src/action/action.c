@@ -172,7 +172,7 @@ int lf_action_force(const lf_action *a, const lf_gauge *f, lf_cplx *force) {
   const double scale = a->beta / (2.0 * (double)n);
   const int lw = a->kind == LF_ACTION_LW && a->c1 != 0;
   if (n == 3) {
-    lf_act_force_su3_plaq(a, f, lw ? lf_act_c0(a) : 1.0, force);
+    lf_act_force_su3_plaq(a, f, lw ? lf_act_c0(a) : 1.0, force, 1.0, 0);
     if (!lw) return LF_OK;
   } else {
     memset(force, 0, sizeof(lf_cplx) * f->nlinks * ls);
@@ -191,5 +191,20 @@ int lf_action_force(const lf_action *a, const lf_gauge *f, lf_cplx *force) {
       add_proj(n, force + ((size_t)s * (size_t)nd + (size_t)mu) * ls, scale, M);
     }
   }
+  return LF_OK;
+}
+
+int lf_action_force_add(const lf_action *a, const lf_gauge *f, double c, lf_cplx *mom,
+                        lf_cplx *work) {
+  LF_CHECK(lf_action_check(a, f));
+  if (f->n == 3 && !(a->kind == LF_ACTION_LW && a->c1 != 0)) {
+    lf_act_force_su3_plaq(a, f, 1.0, mom, c, 1); /* fused: F never stored */
+    return LF_OK;
+  }
+  LF_CHECK(lf_action_force(a, f, work));
+  const long vol = f->lat->vol, per = (long)((size_t)f->lat->nd * lf_gauge_linksize(f));
+#pragma omp parallel for schedule(static) if (vol >= LF_OMP_MIN_SITES)
+  for (long s = 0; s < vol; s++)
+    for (long i = s * per; i < (s + 1) * per; i++) mom[i] += c * work[i];
   return LF_OK;
 }

@@ -42,8 +42,10 @@ void lf_act_plaq_staple(const lf_action *a, const lf_gauge *f, long s, int mu, d
 /* Same as lf_act_plaq_staple for SU(3), with the inline kernels (heatbath hot path). */
 void lf_act_plaq_staple_su3(const lf_action *a, const lf_gauge *f, long s, int mu, double weight,
                             lf_cplx *A);
-/* Fast path: 4D/any-d SU(3) force with plaquette weight `weight` (Wilson: 1). */
-void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force);
+/* Fast path: SU(3) plaquette force with weight `weight` (Wilson: 1, LW: c0), times c:
+ * force = c F (add = 0) or force += c F (add = 1). */
+void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force,
+                           double c, int add);
 
 /* c += a b (SU(3)) */
 static inline void lf_su3_mul_add(lf_cplx *restrict c, const lf_cplx *restrict a,

@@ -71,20 +71,27 @@ void lf_act_plaq_staple_su3(const lf_action *a, const lf_gauge *f, long s, int m
     for (int i = 0; i < 9; i++) A[i] *= w;
 }
 
-void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force) {
+void lf_act_force_su3_plaq(const lf_action *a, const lf_gauge *f, double weight, lf_cplx *force,
+                           double c, int add) {
   const lf_lattice *lat = f->lat;
   const int nd = lat->nd;
   const int uniform = planes_uniform(a, lat);
-  const double scale = a->beta / 6.0 * weight * (uniform ? a->plane_coef[0] : 1.0);
+  const double scale = c * a->beta / 6.0 * weight * (uniform ? a->plane_coef[0] : 1.0);
   const long vol = lat->vol;
   const lf_cplx *u = f->u;
 #pragma omp parallel for schedule(static) if (vol >= LF_OMP_MIN_SITES)
   for (long s = 0; s < vol; s++) {
-    lf_cplx A[9], M[9];
+    lf_cplx A[9], M[9], F[9];
     for (int mu = 0; mu < nd; mu++) {
+      lf_cplx *out = force + ((size_t)s * (size_t)nd + (size_t)mu) * 9;
       staple_su3(a, lat, u, s, mu, uniform, A);
       lf_su3s_mul(M, u + ((size_t)s * (size_t)nd + (size_t)mu) * 9, A);
-      su3_proj(force + ((size_t)s * (size_t)nd + (size_t)mu) * 9, scale, M);
+      if (add) {
+        su3_proj(F, scale, M);
+        for (int i = 0; i < 9; i++) out[i] += F[i];
+      } else {
+        su3_proj(out, scale, M);
+      }
     }
   }
 }

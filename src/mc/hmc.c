@@ -120,7 +120,8 @@ static void su3_exp_small(lf_cplx *restrict u, const lf_cplx *restrict x) {
   lf_cplx x2[9];
   lf_su3_mul(x2, x, x);
   const double t = 0.5 * creal(x2[0] + x2[4] + x2[8]);
-  const lf_cplx d = lf_mat_det(3, x);
+  const lf_cplx d = x[0] * (x[4] * x[8] - x[5] * x[7]) - x[1] * (x[3] * x[8] - x[5] * x[6]) +
+                    x[2] * (x[3] * x[7] - x[4] * x[6]);
   static double inv_fact[LF_EXP_NTERMS + 1];
   static int init;
   if (!init) { /* benign race: every thread writes the same values */
@@ -150,24 +151,27 @@ static void update_links(lf_gauge *f, const lf_cplx *mom, double eps) {
   for (long l = 0; l < nl; l++) {
     lf_cplx X[9], E[9], T[9];
     lf_cplx *U = f->u + (size_t)l * ls;
-    for (int i = 0; i < n * n; i++) X[i] = eps * mom[(size_t)l * ls + (size_t)i];
-    if (n == 3 && lf_alg_norm2(3, X) <= 1.0)
-      su3_exp_small(E, X);
-    else
-      lf_alg_exp(f->group, E, X);
+    double nrm = 0;
+    for (int i = 0; i < n * n; i++) {
+      X[i] = eps * mom[(size_t)l * ls + (size_t)i];
+      nrm += creal(X[i]) * creal(X[i]) + cimag(X[i]) * cimag(X[i]);
+    }
     lf_mat_copy(n, T, U);
-    lf_mat_mul(n, U, E, T);
+    if (n == 3 && nrm <= 1.0) {
+      su3_exp_small(E, X);
+      lf_su3_mul(U, E, T);
+    } else {
+      lf_alg_exp(f->group, E, X);
+      lf_mat_mul(n, U, E, T);
+    }
   }
 }
 
-/* P <- P - eps F(U). */
+/* P <- P - eps F(U) (fused in the action module for SU(3) Wilson). */
 static int update_mom(const lf_action *a, lf_gauge *f, lf_cplx *mom, lf_cplx *force, double eps,
                       int *nforce) {
-  LF_CHECK(lf_action_force(a, f, force));
+  LF_CHECK(lf_action_force_add(a, f, -eps, mom, force));
   (*nforce)++;
-  const long m = (long)(f->nlinks * lf_gauge_linksize(f));
-#pragma omp parallel for schedule(static) if (f->lat->vol >= LF_OMP_MIN_SITES)
-  for (long i = 0; i < m; i++) mom[i] -= eps * force[i];
   return LF_OK;
 }
 
