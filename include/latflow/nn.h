@@ -33,9 +33,11 @@
  *     }
  *     lf_nn_params_save(&P, "model.safetensors", &meta);
  *
- * Threading: the convolution and the net are parallel with OpenMP over fixed blocks
- * of (sample, site) columns; weight gradients are reduced in fixed groups keyed by
- * batch index, so every output is bitwise identical for any OMP_NUM_THREADS. OpenBLAS
+ * Threading: the convolution and the net are parallel with OpenMP over work units
+ * fixed by the shapes (chunks of 8 samples x site ranges, or (sample, site) column
+ * blocks for im2col); weight gradients are reduced per unit/sample group and summed in
+ * a fixed order, so every output is bitwise identical for any OMP_NUM_THREADS. Called
+ * from inside the caller's own parallel region they run serially. OpenBLAS
  * is used single-threaded inside OpenMP regions (lf_nn_* calls
  * openblas_set_num_threads(1) the first time a GEMM-based op runs; set
  * OPENBLAS_NUM_THREADS=1 if your program also calls BLAS itself). Elementwise ops are

@@ -26,17 +26,18 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdatomic.h>
 #include <string.h>
 
-static int blas_configured;
+static atomic_int blas_configured;
 
 void lf_nn_blas_single_thread(void) {
-  if (blas_configured) return;
+  if (atomic_load(&blas_configured)) return;
 #pragma omp critical(lf_nn_blas)
   {
-    if (!blas_configured) {
+    if (!atomic_load(&blas_configured)) {
       openblas_set_num_threads(1);
-      blas_configured = 1;
+      atomic_store(&blas_configured, 1);
     }
   }
 }
