@@ -119,7 +119,7 @@ int main(void) {
   lf_arena ws;
   lf_arena_init(&ws, (size_t)256 << 20);
   int L2[2] = {8, 6}, L2b[2] = {32, 32}, L3[3] = {4, 6, 2}, L4[4] = {4, 4, 6, 2},
-      L4b[4] = {8, 8, 8, 8};
+      L4b[4] = {8, 4, 6, 4};
   for (int m = LF_NN_CONV_IM2COL; m <= LF_NN_CONV_LANES; m++) {
     check_case(2, L2, 3, 2, 8, 5, m, &ws);
     check_case(2, L2, 5, 3, 4, 9, m, &ws);
