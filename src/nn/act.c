@@ -4,7 +4,8 @@
  *
  * Math: docs/nn.md, "Activations". GELU is the exact x*Phi(x) (Hendrycks & Gimpel,
  * 1606.08415), softplus and sigmoid are evaluated without overflow for any x.
- * LeakyReLU'(0) = slope, as in torch. Thread contract: serial, reentrant.
+ * LeakyReLU'(0) = slope, as in torch. Thread contract: reentrant; activations of
+ * ACT_PAR_MIN or more entries run on the OpenMP threads, the rest is serial.
  */
 #include "internal.h"
 
@@ -39,6 +40,11 @@ static inline double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+/* Elementwise loops of at least this many entries use the OpenMP threads (results are
+ * per element, so the thread count cannot change them). */
+#define ACT_PAR_MIN 16384
+#define ACT_PAR _Pragma("omp parallel for schedule(static) if (n >= ACT_PAR_MIN)")
+
 #define INV_SQRT2 0.70710678118654752440
 #define INV_SQRT2PI 0.39894228040143267794
 
@@ -48,18 +54,23 @@ void lf_nn_act_forward(lf_nn_act f, double a, size_t n, const double *x, double 
     if (y != x) memmove(y, x, n * sizeof(double));
     break;
   case LF_NN_ACT_LEAKY_RELU:
+ACT_PAR
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : a * x[i];
     break;
   case LF_NN_ACT_TANH:
+ACT_PAR
     for (size_t i = 0; i < n; i++) y[i] = tanh(x[i]);
     break;
   case LF_NN_ACT_SOFTPLUS:
+ACT_PAR
     for (size_t i = 0; i < n; i++) y[i] = softplus(x[i]);
     break;
   case LF_NN_ACT_SIGMOID:
+ACT_PAR
     for (size_t i = 0; i < n; i++) y[i] = sigmoid(x[i]);
     break;
   case LF_NN_ACT_GELU:
+ACT_PAR
     for (size_t i = 0; i < n; i++) y[i] = 0.5 * x[i] * (1.0 + erf(x[i] * INV_SQRT2));
     break;
   }
@@ -72,24 +83,29 @@ void lf_nn_act_backward(lf_nn_act f, double a, size_t n, const double *x, const 
     if (dx != dy) memmove(dx, dy, n * sizeof(double));
     break;
   case LF_NN_ACT_LEAKY_RELU:
+ACT_PAR
     for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : a * dy[i];
     break;
   case LF_NN_ACT_TANH:
+ACT_PAR
     for (size_t i = 0; i < n; i++) {
       double t = tanh(x[i]);
       dx[i] = dy[i] * (1.0 - t * t);
     }
     break;
   case LF_NN_ACT_SOFTPLUS:
+ACT_PAR
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * sigmoid(x[i]);
     break;
   case LF_NN_ACT_SIGMOID:
+ACT_PAR
     for (size_t i = 0; i < n; i++) {
       double s = sigmoid(x[i]);
       dx[i] = dy[i] * s * (1.0 - s);
     }
     break;
   case LF_NN_ACT_GELU:
+ACT_PAR
     for (size_t i = 0; i < n; i++) {
       double phi = INV_SQRT2PI * exp(-0.5 * x[i] * x[i]);
       double Phi = 0.5 * (1.0 + erf(x[i] * INV_SQRT2));
