@@ -18,6 +18,8 @@
 int lf_nn_convnet_init(lf_nn_convnet *net, const lf_nn_convnet_cfg *cfg, lf_nn_params *P,
                        const char *prefix) {
   memset(net, 0, sizeof *net);
+  if (!prefix || !prefix[0])
+    return LF_ERROR(LF_EINVAL, "conv net needs a parameter name prefix (e.g. \"layer0.net\")");
   if (cfg->nlayers < 1 || cfg->nlayers > LF_NN_MAX_LAYERS)
     return LF_ERROR(LF_EINVAL, "conv net needs 1..%d layers (got %d)", LF_NN_MAX_LAYERS,
                     cfg->nlayers);
