@@ -8,8 +8,8 @@
  * Proposal chunk c is drawn from the prior stream (seed, PRIOR | 2^47 | c), the accept
  * test of proposal i from (seed, ACCEPT, i): the chain does not depend on --batch or the
  * number of threads. Observables of the chain: plaquette <cos theta_P> and the
- * topological susceptibility chi = <Q^2>/V (geometric Q), with Gamma-method errors and
- * tau_int (stats module). With --out DIR: DIR/chain.csv (one row per proposal) and ILDG
+ * topological susceptibility chi = <Q^2>/V and the charge Q itself (geometric), with
+ * Gamma-method errors and tau_int (stats module). With --out DIR: DIR/chain.csv (one row per proposal) and ILDG
  * configurations DIR/cfg_<i>.lime of the chain every --save-every steps.
  * JSON: acceptance, ess, plaquette {mean, err, tau_int}, topological_susceptibility
  * {mean, err, tau_int}, reweighted estimates, n, seconds.
@@ -69,11 +69,12 @@ int cmd_sample(int argc, char **argv) {
   double *lq = lf_alloc((size_t)batch * sizeof(double));
   double *logw = lf_alloc((size_t)n * sizeof(double));
   double *pl = lf_alloc((size_t)n * sizeof(double)), *q2 = lf_alloc((size_t)n * sizeof(double));
+  double *qs = lf_alloc((size_t)n * sizeof(double));
   double *ppl = lf_alloc((size_t)n * sizeof(double)), *pq2 = lf_alloc((size_t)n * sizeof(double));
   FILE *csv = NULL;
   lf_lattice lat = {0};
   lf_gauge *field = NULL;
-  if (!x || !cur || !lq || !logw || !pl || !q2 || !ppl || !pq2) rc = LF_ENOMEM;
+  if (!x || !cur || !lq || !logw || !pl || !q2 || !qs || !ppl || !pq2) rc = LF_ENOMEM;
   if (!rc) rc = lf_flow_batch_alloc(&wb, m, batch);
   if (!rc && out) {
     char path[4096];
@@ -116,7 +117,7 @@ int cmd_sample(int argc, char **argv) {
         lwcur = logw[i], plcur = ppl[i], qcur = Q;
         if (i > 0) accepted++;
       }
-      pl[i] = plcur, q2[i] = qcur * qcur / (double)V;
+      pl[i] = plcur, q2[i] = qcur * qcur / (double)V, qs[i] = qcur;
       if (csv) fprintf(csv, "%ld,%d,%.10g,%.12g,%.10g\n", i, acc, logw[i], plcur, qcur);
       if (field && (i + 1) % save_every == 0) {
         char name[64], path[4096];
@@ -138,9 +139,10 @@ int cmd_sample(int argc, char **argv) {
   double secs = lf_time_now() - t0;
   double acc_rate = (double)accepted / (double)(n - 1);
   double ess = lf_stats_ess(logw, n);
-  lf_stats_gamma_res rp, rq;
+  lf_stats_gamma_res rp, rq, rQ;
   rc = lf_stats_gamma(pl, n, NULL, &rp, NULL, 0);
   if (!rc) rc = lf_stats_gamma(q2, n, NULL, &rq, NULL, 0);
+  if (!rc) rc = lf_stats_gamma(qs, n, NULL, &rQ, NULL, 0);
   double rwp = 0, rwpe = 0, rwq = 0, rwqe = 0;
   long bins = n / 20 > 0 ? n / 20 : 1;
   int rwok = !rc && !lf_stats_reweight(logw, ppl, n, bins, &rwp, &rwpe) &&
@@ -150,6 +152,7 @@ int cmd_sample(int argc, char **argv) {
          ess, secs);
   printf("  plaquette <cos theta_P>   %.6f +- %.6f  (tau_int %.2f)\n", rp.value, rp.err, rp.tau_int);
   printf("  chi_top = <Q^2>/V         %.6f +- %.6f  (tau_int %.2f)\n", rq.value, rq.err, rq.tau_int);
+  printf("  <Q>                       %.6f +- %.6f  (tau_int %.2f)\n", rQ.value, rQ.err, rQ.tau_int);
   if (rwok) {
     printf("  reweighted plaquette      %.6f +- %.6f\n", rwp, rwpe);
     printf("  reweighted chi_top        %.6f +- %.6f\n", rwq, rwqe);
@@ -162,6 +165,7 @@ int cmd_sample(int argc, char **argv) {
     cJSON_AddItemToObject(j, "plaquette", cli_json_estimate(rp.value, rp.err, rp.tau_int));
     cJSON_AddItemToObject(j, "topological_susceptibility",
                           cli_json_estimate(rq.value, rq.err, rq.tau_int));
+    cJSON_AddItemToObject(j, "topological_charge", cli_json_estimate(rQ.value, rQ.err, rQ.tau_int));
     if (rwok) {
       cJSON_AddItemToObject(j, "plaquette_reweighted", cli_json_estimate(rwp, rwpe, -1));
       cJSON_AddItemToObject(j, "topological_susceptibility_reweighted",
@@ -182,7 +186,7 @@ done:
   lf_flow_batch_free(wb);
   lf_flow_model_free(m);
   lf_free(x), lf_free(cur), lf_free(lq), lf_free(logw);
-  lf_free(pl), lf_free(q2), lf_free(ppl), lf_free(pq2);
+  lf_free(pl), lf_free(q2), lf_free(qs), lf_free(ppl), lf_free(pq2);
   if (rc == 1) return LF_EXIT_INTERRUPTED;
   if (rc) return cli_fail(CMD, rc);
   return LF_EXIT_OK;
