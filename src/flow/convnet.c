@@ -81,14 +81,13 @@ static void tap_offsets(const lf_flow_cnn *c, int flip, int *toff) {
 
 KERNEL static void pad_planes(const lf_flow_cnn *c, int C, const double *restrict in,
                               double *restrict pad) {
-  const int k = c->k, r = k / 2, L0 = c->L0, L1 = c->L1, P = L0 + k - 1, Q = L1 + k - 1;
+  const int k = c->k, r = k / 2, L0 = c->L0, P = L0 + k - 1, Q = c->L1 + k - 1;
   const size_t PQ = plane_size(c);
   for (int i = 0; i < C; i++) {
     const double *restrict src = in + (size_t)i * (size_t)c->V;
     double *restrict dst = pad + (size_t)i * PQ;
     for (int py = 0; py < Q; py++) {
-      int y = ((py - r) % L1 + L1) % L1;
-      const double *restrict row = src + (size_t)y * (size_t)L0;
+      const double *restrict row = src + (size_t)c->prow[py] * (size_t)L0;
       double *restrict d = dst + (size_t)py * (size_t)P;
       for (int x = 0; x < r; x++) d[x] = row[L0 - r + x];
       for (int x = 0; x < L0; x += 4) ST(d + r + x, LD(row + x));

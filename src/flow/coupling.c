@@ -105,11 +105,9 @@ void lf_flow_coupling_backward(const lf_flow_model *m, int l, double *g, double 
   }
   lf_flow_cnn_backward(&m->cnn, m->params + ly->poff, w->act, w->gout, w->gfeat, gw + ly->poff,
                        w->scratch);
+  const double *feat = w->act; /* cos P, sin P on frozen sites (saved by the forward) */
   for (long s = 0; s < V; s++)
-    if (ly->frozen[s] != 0) {
-      double x = P[s];
-      w->gP[s] += -w->gfeat[s] * sin(x) + w->gfeat[V + s] * cos(x);
-    }
+    if (ly->frozen[s] != 0) w->gP[s] += -w->gfeat[s] * feat[V + s] + w->gfeat[V + s] * feat[s];
   double *g0 = g, *g1 = g + V;
   for (long s = 0; s < V; s++) {
     double gp = w->gP[s];

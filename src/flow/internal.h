@@ -38,6 +38,7 @@ typedef struct {
   int L0, L1;
   const int *pidx;    /* padded plane (L0+k-1) x (L1+k-1) -> site (borrowed)      */
   const int *voff;    /* [V/4]: offset in the padded plane of sites 4q..4q+3      */
+  const int *prow;    /* [L1+k-1]: lattice row of each padded row                 */
 } lf_flow_cnn;
 
 /* Per-sample activation storage: act[0] = input, act[l] = pre-activation of conv l-1 */
@@ -70,6 +71,7 @@ struct lf_flow_model {
   int *up0, *up1, *dn0, *dn1; /* neighbours of s                      */
   int *pidx;                  /* padded-plane site table               */
   int *voff;                  /* padded-plane offsets of site quads    */
+  int *prow;                  /* lattice row of each padded row        */
   lf_flow_cnn cnn;            /* same shape for every layer            */
   int ntp;                    /* parameters of one plaquette transform */
   lf_flow_layer *layers;

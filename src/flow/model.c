@@ -147,7 +147,7 @@ void lf_flow_model_free(lf_flow_model *m) {
       lf_free(m->layers[l].frozen);
     }
   lf_free(m->layers);
-  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->pidx), lf_free(m->voff);
+  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->pidx), lf_free(m->voff), lf_free(m->prow);
   lf_free(m->params), lf_free(m->grad);
   lf_free(m);
 }
@@ -176,7 +176,9 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   m->layers = lf_alloc((size_t)cfg->nlayers * sizeof *m->layers);
   const int PP = m->L0 + k - 1, PQ = m->L1 + k - 1;
   m->pidx = lf_alloc((size_t)(PP * PQ) * sizeof(int));
-  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->voff || !m->layers || !m->pidx) goto nomem;
+  m->prow = lf_alloc((size_t)PQ * sizeof(int));
+  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->voff || !m->prow || !m->layers || !m->pidx) goto nomem;
+  for (int py = 0; py < PQ; py++) m->prow[py] = ((py - r) % m->L1 + m->L1) % m->L1;
   for (int py = 0; py < PQ; py++)
     for (int px = 0; px < PP; px++) m->pidx[py * PP + px] = site(m, px - r, py - r);
   for (int y = 0; y < m->L1; y++)
@@ -194,7 +196,7 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   for (int i = 0; i < cfg->nhidden; i++) c->ch[i + 1] = cfg->hidden[i];
   c->ch[c->nconv] = m->ntp;
   c->k = k, c->V = V, c->leak = cfg->leak, 
-  c->L0 = m->L0, c->L1 = m->L1, c->pidx = m->pidx, c->voff = m->voff;
+  c->L0 = m->L0, c->L1 = m->L1, c->pidx = m->pidx, c->voff = m->voff, c->prow = m->prow;
   size_t off = 0;
   for (int l = 0; l < c->nconv; l++) {
     c->woff[l] = off;

@@ -91,7 +91,7 @@ static void ncp_backward(const lf_flow_tspec *t, double x, const double *p, doub
   for (int k = 0; k < K; k++) {
     double a = exp(p[k]);
     double D = c * c + a * a * u * u;
-    g[k] = 2.0 * atan2(a * u, c);
+    g[k] = t->weighted ? 2.0 * atan2(a * u, c) : 0.0; /* only the weights need g */
     gd[k] = a / D;
     G += w[k] * g[k];
     Gd += w[k] * gd[k];
