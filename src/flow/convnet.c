@@ -162,8 +162,30 @@ KERNEL static void conv_wgrad(const lf_flow_cnn *c, int M, int C, const double *
   for (; o + 3 < M; o += 4) {
     const double *restrict g0 = G + (size_t)o * V, *restrict g1 = g0 + V, *restrict g2 = g1 + V,
                            *restrict g3 = g2 + V;
-    for (int ch = 0; ch < C; ch++)
-      for (int tap = 0; tap < kk; tap++) {
+    for (int ch = 0; ch < C; ch++) {
+      int tap = 0;
+      for (; tap + 1 < kk; tap += 2) { /* two taps x four outputs per register block */
+        const double *restrict x = pad + (size_t)ch * PQ + toff[tap];
+        const double *restrict y = pad + (size_t)ch * PQ + toff[tap + 1];
+        v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (size_t q = 0; q < nq; q++) {
+          const v4d xv = LD(x + voff[q]), yv = LD(y + voff[q]);
+          const v4d h0 = LD(g0 + 4 * q), h1 = LD(g1 + 4 * q), h2 = LD(g2 + 4 * q),
+                    h3 = LD(g3 + 4 * q);
+          a0 += h0 * xv, a1 += h1 * xv, a2 += h2 * xv, a3 += h3 * xv;
+          b0 += h0 * yv, b1 += h1 * yv, b2 += h2 * yv, b3 += h3 * yv;
+        }
+        const size_t j = (size_t)(ch * kk + tap);
+        gW[(size_t)o * (size_t)N + j] += hsum(a0);
+        gW[(size_t)(o + 1) * (size_t)N + j] += hsum(a1);
+        gW[(size_t)(o + 2) * (size_t)N + j] += hsum(a2);
+        gW[(size_t)(o + 3) * (size_t)N + j] += hsum(a3);
+        gW[(size_t)o * (size_t)N + j + 1] += hsum(b0);
+        gW[(size_t)(o + 1) * (size_t)N + j + 1] += hsum(b1);
+        gW[(size_t)(o + 2) * (size_t)N + j + 1] += hsum(b2);
+        gW[(size_t)(o + 3) * (size_t)N + j + 1] += hsum(b3);
+      }
+      for (; tap < kk; tap++) {
         const double *restrict x = pad + (size_t)ch * PQ + toff[tap];
         v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
         for (size_t q = 0; q < nq; q++) {
@@ -177,6 +199,7 @@ KERNEL static void conv_wgrad(const lf_flow_cnn *c, int M, int C, const double *
         gW[(size_t)(o + 2) * (size_t)N + j] += hsum(a2);
         gW[(size_t)(o + 3) * (size_t)N + j] += hsum(a3);
       }
+    }
   }
   for (; o < M; o++) {
     const double *restrict g = G + (size_t)o * V;
