@@ -62,7 +62,7 @@ static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
-  int batch = 64, json = 0;
+  int batch = 64, json = 0, rect = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
       {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline or u1-best"},
@@ -77,6 +77,7 @@ static int train_main(int argc, char **argv) {
       {"out", CLI_STR, &out, "DIR", "run directory (must be new)"},
       {"resume", CLI_STR, &resume, "DIR", "continue the run in DIR exactly"},
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
+      {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
                          "Train a gauge-equivariant normalizing flow for 2D U(1) (Kanwar et al. "
@@ -137,6 +138,7 @@ static int train_main(int argc, char **argv) {
     cfg.L[0] = L[0], cfg.L[1] = L[1];
   }
   if (seen[2]) cfg.beta = beta;
+  if (rect) cfg.rect_context = 1;
   beta = cfg.beta; /* run.json records the coupling in force */
   if (lf_flow_config_check(&cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
 

@@ -6,7 +6,8 @@
  * Each enters exactly one plaquette with sign + (P(s) for mu = 0, P(s - x^) for mu = 1):
  * the active plaquette, transformed as P' = h(P | context). The other plaquette
  * containing the link is passive. Plaquettes with x_nu = off+1, off+2 (mod 4) contain no
- * active link: frozen; the context network sees cos/sin of (frozen mask * P).
+ * active link: frozen; the context network sees cos/sin of (frozen mask * P) and, with
+ * rect_context, of the 2x1 rectangles P(s)+P(s+x), P(s)+P(s+y) made of two frozen plaquettes.
  * The link update theta' = theta + (h(P) - P) realises P -> h(P); since the context is
  * gauge invariant and unchanged, the map is gauge equivariant and triangular with
  *     log|det J| = sum_{active P} log h'(P).
@@ -37,6 +38,20 @@ static double *context(const lf_flow_model *m, const lf_flow_layer *ly, const do
       f[V + s] = 0.0;
     }
   }
+  if (m->cfg.rect_context) /* cos/sin of (mask * 2x1 rectangle) in x and y */
+    for (int d = 0; d < 2; d++) {
+      const int *nbr = d == 0 ? m->up0 : m->up1;
+      const double *mk = ly->rect + (size_t)d * (size_t)V;
+      double *fc = f + (size_t)(2 + 2 * d) * (size_t)V, *fs = fc + V;
+      for (long s = 0; s < V; s++) {
+        if (mk[s] != 0) {
+          double R = P[s] + P[nbr[s]];
+          fc[s] = cos(R), fs[s] = sin(R);
+        } else {
+          fc[s] = 1.0, fs[s] = 0.0;
+        }
+      }
+    }
   double *out;
   lf_flow_cnn_forward(&m->cnn, m->params + ly->poff, w->act, w->scratch, &out);
   return out;
@@ -108,6 +123,18 @@ void lf_flow_coupling_backward(const lf_flow_model *m, int l, double *g, double 
   const double *feat = w->act; /* cos P, sin P on frozen sites (saved by the forward) */
   for (long s = 0; s < V; s++)
     if (ly->frozen[s] != 0) w->gP[s] += -w->gfeat[s] * feat[V + s] + w->gfeat[V + s] * feat[s];
+  if (m->cfg.rect_context)
+    for (int d = 0; d < 2; d++) {
+      const int *nbr = d == 0 ? m->up0 : m->up1;
+      const double *mk = ly->rect + (size_t)d * (size_t)V;
+      const size_t c0 = (size_t)(2 + 2 * d) * (size_t)V, c1 = c0 + (size_t)V;
+      for (long s = 0; s < V; s++)
+        if (mk[s] != 0) {
+          double gR = -w->gfeat[c0 + s] * feat[c1 + s] + w->gfeat[c1 + s] * feat[c0 + s];
+          w->gP[s] += gR;
+          w->gP[nbr[s]] += gR;
+        }
+    }
   double *g0 = g, *g1 = g + V;
   for (long s = 0; s < V; s++) {
     double gp = w->gP[s];

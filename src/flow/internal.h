@@ -61,6 +61,8 @@ typedef struct {
   int *alink;     /* site of each active link (direction mu)          */
   int *aplaq;     /* site of the plaquette it enters with sign +       */
   double *frozen; /* [V]: 1 on frozen plaquettes, 0 elsewhere          */
+  double *rect;   /* [2][V]: 1 where P(s)+P(s+x) (row 0) / P(s)+P(s+y) (row 1)
+                     is a frozen 2x1 rectangle (rect_context only)     */
   size_t poff;    /* offset of this layer's CNN parameters             */
 } lf_flow_layer;
 

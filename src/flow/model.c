@@ -91,8 +91,8 @@ int lf_flow_config_check(const lf_flow_config *c) {
                     c->kernel);
   if (!(c->leak >= 0 && c->leak < 1))
     return LF_ERROR(LF_EINVAL, "LeakyReLU slope %g; use 0 <= leak < 1", c->leak);
-  if (c->rect_context)
-    return LF_ERROR(LF_EUNSUP, "rectangle context features are not implemented yet; set rect=0");
+  if (c->rect_context != 0 && c->rect_context != 1)
+    return LF_ERROR(LF_EINVAL, "rect_context = %d; use 0 or 1", c->rect_context);
   return LF_OK;
 }
 
@@ -145,6 +145,7 @@ void lf_flow_model_free(lf_flow_model *m) {
       lf_free(m->layers[l].alink);
       lf_free(m->layers[l].aplaq);
       lf_free(m->layers[l].frozen);
+      lf_free(m->layers[l].rect);
     }
   lf_free(m->layers);
   lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->pidx), lf_free(m->voff), lf_free(m->prow);
@@ -192,7 +193,7 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   lf_flow_cnn *c = &m->cnn;
   m->ntp = lf_flow_transform_nparams(&cfg->tr);
   c->nconv = cfg->nhidden + 1;
-  c->ch[0] = 2;
+  c->ch[0] = cfg->rect_context ? 6 : 2;
   for (int i = 0; i < cfg->nhidden; i++) c->ch[i + 1] = cfg->hidden[i];
   c->ch[c->nconv] = m->ntp;
   c->k = k, c->V = V, c->leak = cfg->leak, 
@@ -218,7 +219,8 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
     ly->alink = lf_alloc((size_t)V * sizeof(int));
     ly->aplaq = lf_alloc((size_t)V * sizeof(int));
     ly->frozen = lf_alloc((size_t)V * sizeof(double));
-    if (!ly->alink || !ly->aplaq || !ly->frozen) goto nomem;
+    ly->rect = lf_alloc(2 * (size_t)V * sizeof(double));
+    if (!ly->alink || !ly->aplaq || !ly->frozen || !ly->rect) goto nomem;
     for (int s = 0; s < V; s++) {
       int xnu = nu == 0 ? s % m->L0 : s / m->L0;
       int ph = ((xnu - ly->off) % 4 + 4) % 4;
@@ -229,6 +231,10 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
       }
       /* plaquette P(s) holds mu-links at x_nu and x_nu + 1: frozen iff neither is active */
       ly->frozen[s] = (ph == 1 || ph == 2) ? 1.0 : 0.0;
+    }
+    for (int s = 0; s < V; s++) {
+      ly->rect[s] = ly->frozen[s] * ly->frozen[m->up0[s]];
+      ly->rect[V + s] = ly->frozen[s] * ly->frozen[m->up1[s]];
     }
     /* PyTorch Conv2d default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
     for (int j = 0; j < c->nconv; j++) {
@@ -264,7 +270,7 @@ struct lf_flow_batch {
 };
 
 /* Per-sample block: theta[(L+1)][2V] | plaq[L][V] | act[L][act] | scratch | gP[V] |
- * gout[ntp][V] | gfeat[2][V] | g[2V] | logJ[L] | grad[nparams] */
+ * gout[ntp][V] | gfeat[ch0][V] | g[2V] | logJ[L] | grad[nparams] */
 typedef struct {
   double *theta, *plaq, *act, *scratch, *gP, *gout, *gfeat, *g, *logJ, *grad;
 } sample_ptrs;
@@ -280,7 +286,7 @@ static sample_ptrs sample_at(const lf_flow_batch *wb, int b) {
   p.scratch = q, q += wb->scr;
   p.gP = q, q += V;
   p.gout = q, q += (size_t)m->ntp * V;
-  p.gfeat = q, q += 2 * V;
+  p.gfeat = q, q += (size_t)m->cnn.ch[0] * V;
   p.g = q, q += 2 * V;
   p.logJ = q, q += (L + 7) / 8 * 8;
   p.grad = q;
@@ -306,8 +312,8 @@ int lf_flow_batch_alloc(lf_flow_batch **out, const lf_flow_model *m, int batch) 
   wb->m = m, wb->batch = batch;
   wb->act = (lf_flow_cnn_act_size(&m->cnn) + 7) / 8 * 8;
   wb->scr = (lf_flow_cnn_scratch_size(&m->cnn) + 7) / 8 * 8;
-  wb->per = (L + 1) * 2 * V + L * V + L * wb->act + wb->scr + V + (size_t)m->ntp * V + 2 * V +
-            2 * V + (L + 7) / 8 * 8 + m->nparams;
+  wb->per = (L + 1) * 2 * V + L * V + L * wb->act + wb->scr + V + (size_t)m->ntp * V +
+            (size_t)m->cnn.ch[0] * V + 2 * V + (L + 7) / 8 * 8 + m->nparams;
   wb->per = (wb->per + 7) / 8 * 8;
   wb->mem = lf_alloc(wb->per * (size_t)batch * sizeof(double));
   if (!wb->mem) {

@@ -237,6 +237,9 @@ int main(void) {
   cfg.nlayers = 4;
   cfg.hidden[0] = cfg.hidden[1] = 4;
   check_model("spline K=8", &cfg);
+  cfg.rect_context = 1;
+  check_model("spline K=8 + 2x1 rectangle context", &cfg);
+  cfg.rect_context = 0;
   /* errors are reported, not crashed on */
   lf_flow_model *m;
   cfg.L[0] = 6;
