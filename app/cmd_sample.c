@@ -31,13 +31,13 @@
 int cmd_sample(int argc, char **argv) {
   const char *model = NULL, *out = NULL;
   long n = 10000, save_every = 0;
-  int batch = 256, json = 0;
+  int batch = 64, json = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
       {"model", CLI_STR, &model, "FILE", "model file written by 'latflow train' (model.safetensors)"},
       {"n", CLI_LONG, &n, "N", "number of flow proposals = Markov chain length (default 10000)"},
       {"seed", CLI_U64, &seed, "S", "seed of proposals and accept/reject (default 1)"},
-      {"batch", CLI_INT, &batch, "B", "proposals per flow evaluation (default 256; no effect on results)"},
+      {"batch", CLI_INT, &batch, "B", "proposals per flow evaluation (default 64; no effect on results)"},
       {"out", CLI_STR, &out, "DIR", "write chain.csv and ILDG configurations here"},
       {"save-every", CLI_LONG, &save_every, "K", "with --out: write every K-th chain configuration (0: none)"},
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
