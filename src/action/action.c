@@ -201,6 +201,9 @@ int lf_action_force_add(const lf_action *a, const lf_gauge *f, double c, lf_cplx
     lf_act_force_su3_plaq(a, f, 1.0, mom, c, 1); /* fused: F never stored */
     return LF_OK;
   }
+  if (!work)
+    return LF_ERROR(LF_EINVAL, "lf_action_force_add needs a work array for the %s action with %s: pass f->nlinks * n*n lf_cplx",
+                    lf_action_kind_name(a->kind), lf_group_name(f->group));
   LF_CHECK(lf_action_force(a, f, work));
   const long vol = f->lat->vol, per = (long)((size_t)f->lat->nd * lf_gauge_linksize(f));
 #pragma omp parallel for schedule(static) if (vol >= LF_OMP_MIN_SITES)

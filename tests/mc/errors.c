@@ -60,6 +60,8 @@ int main(void) {
   expect("heatbath with beta = -2", lf_mc_heatbath_sweep(&bada, f, 1, 0, NULL), LF_EINVAL, "beta");
   bada.beta = NAN;
   expect("force with beta = NaN", lf_action_force(&bada, f, w ? lf_mc_hmc_momenta(w) : NULL), LF_EINVAL, "beta");
+  expect("force_add without work array (SU(2))", lf_action_force_add(&a, f, -0.1, lf_mc_hmc_momenta(w), NULL),
+         LF_EINVAL, "work array");
   bada = a;
   bada.nd = 4;
   expect("action for 4D on a 2D field", lf_mc_heatbath_sweep(&bada, f, 1, 0, NULL), LF_ESTATE, "dimensions");
