@@ -89,11 +89,12 @@ typedef struct {
   int hidden[LF_FLOW_MAXHIDDEN]; /* their channel counts                            */
   int kernel;        /* odd conv kernel size                                        */
   double leak;       /* LeakyReLU slope (0.01 as in PyTorch)                         */
-  int rect_context;  /* 1: also feed cos/sin of 2x1 rectangles built from frozen
-                        plaquettes (two extra feature pairs)                        */
+  int rect_context;  /* 1: also feed cos/sin of the 2x1 rectangles made of two frozen
+                        plaquettes, in x and in y (two extra feature pairs)         */
 } lf_flow_config;
 
-/* Fill cfg from a preset name: "u1-tutorial", "u1-spline", "u1-best" (8x8, beta 2).
+/* Fill cfg from a preset name: "u1-tutorial", "u1-spline", "u1-best" (8x8, beta 2; see
+ * docs/flows.md for their definitions and measured ESS).
  * LF_EINVAL with the list of names if unknown. */
 int lf_flow_preset(const char *name, lf_flow_config *cfg);
 /* Training defaults of a preset (u1-best trains longer with a cosine-decayed rate):
@@ -145,7 +146,7 @@ int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const doub
 /* z = f^-1(x) and log q(x). */
 int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *x,
                     double *z, double *logq);
-/* After lf_flow_forward: accumulate into the model gradient (overwritten, not added)
+/* After lf_flow_forward: write into the model gradient (overwritten, not added)
  *   dL/dparams for L = sum_b [ <gx_b, x_b> + glogq_b * log q_b ]
  * gx: [n][2][V] (dL/dx), glogq: [n]. Per-sample gradients are summed in sample order. */
 int lf_flow_backward(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
