@@ -45,11 +45,10 @@ cJSON *rundir_opts_to_json(const cli_opt *opts, const char *const *skip) {
       break;
     }
     case CLI_DOUBLE: {
-      /* round-trip exactly through a %.17g string */
+      /* cJSON prints the shortest text that reads back to the same double, so a value
+       * survives any number of write/parse cycles unchanged */
       double v = *(double *)opts->dst;
-      char buf[40];
-      snprintf(buf, sizeof buf, "%.17g", v);
-      if (isfinite(v)) cJSON_AddRawToObject(o, opts->name, buf);
+      if (isfinite(v)) cJSON_AddNumberToObject(o, opts->name, v);
       else cJSON_AddNullToObject(o, opts->name); /* NaN = "not set" */
       break;
     }

@@ -27,6 +27,13 @@ n=$(($(wc -l < "$T/kill/measurements.csv") - 1))
 echo "     killed after $n trajectories"
 $L hmc --resume "$T/kill" > /dev/null || bad "resume after SIGKILL"
 same_run "$T/kill" "SIGKILL + resume"
+# SIGKILL right after the first configuration file appears (the manifest may or may not
+# have been written yet): the manifest rebuilt on resume must be identical as well
+$L hmc $A --out "$T/kill2" > /dev/null 2>&1 & p=$!
+for i in $(seq 1 2000); do [ -e "$T/kill2/cfg/cfg_000029.lime" ] && break; sleep 0.002; done
+kill -KILL $p; wait $p 2>/dev/null
+$L hmc --resume "$T/kill2" > /dev/null || bad "resume after SIGKILL at the first save"
+same_run "$T/kill2" "SIGKILL at the first save + resume"
 # a changed parameter is refused on resume, allowed with --allow-change; ntraj may grow
 expect_fail "changed beta refused on resume" 2 "differs from the value" -- $L hmc --resume "$T/kill" --beta 2.4
 $L hmc --resume "$T/kill" --ntraj 160 --json > "$T/ext.json" 2>/dev/null && ok "extending ntraj on resume" || bad "extending ntraj on resume"
