@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -239,10 +240,23 @@ int lf_reg_sqlite_open(lf_registry *reg, const char *path) {
         uri[o++] = (char)ch;
     }
     snprintf(uri + o, sizeof uri - o, "?immutable=1");
+    /* An immutable reader ignores the WAL and takes no locks, so while another process
+     * checkpoints a just-created registry it can see new schema pages next to an old
+     * header page (tables, application_id 0) and take the file for a foreign one. Such
+     * a torn view lasts only for the checkpoint: ask again before refusing; a database
+     * of another program keeps its verdict every time. */
     int foreign = 0;
-    rc = sq_connect(reg, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
-    if (rc == LF_OK) rc = sq_validate(reg, &foreign);
-    if (reg->conn) sq_close(reg);
+    for (int attempt = 0; attempt < 8; attempt++) {
+      if (attempt) {
+        struct timespec ts = {0, 25000000L * attempt};
+        nanosleep(&ts, NULL);
+      }
+      foreign = 0;
+      rc = sq_connect(reg, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+      if (rc == LF_OK) rc = sq_validate(reg, &foreign);
+      if (reg->conn) sq_close(reg);
+      if (rc == LF_OK || !foreign) break;
+    }
     if (rc != LF_OK && foreign) return rc;
     /* Anything else (e.g. a page read while another process checkpoints: immutable
      * readers take no locks) is decided by the locked check below. */
