@@ -7,7 +7,7 @@ want=(build-essential cmake pkg-config zlib1g-dev libcjson-dev libinih-dev libsq
 if [ "${1:-build}" = test ]; then
   # independent readers for file-format tests, clang for the fuzz harness, a real
   # PostgreSQL server for the registry tests, headless Chromium for the report test
-  want+=(python3 python3-numpy clang postgresql chromium)
+  want+=(python3 python3-numpy clang libclang-rt-dev postgresql chromium fonts-dejavu-core)
 fi
 missing=()
 for p in "${want[@]}"; do
