@@ -25,11 +25,12 @@
 #include "latflow/io.h"
 #include "latflow/stats.h"
 #include "rundir.h"
+#include "track.h"
 
 #define CMD "sample"
 
 int cmd_sample(int argc, char **argv) {
-  const char *model = NULL, *out = NULL;
+  const char *model = NULL, *out = NULL, *registry = NULL, *experiment = NULL;
   long n = 10000, save_every = 0;
   int batch = 64, json = 0;
   uint64_t seed = 1;
@@ -41,6 +42,8 @@ int cmd_sample(int argc, char **argv) {
       {"out", CLI_STR, &out, "DIR", "write chain.csv and ILDG configurations here"},
       {"save-every", CLI_LONG, &save_every, "K", "with --out: write every K-th chain configuration (0: none)"},
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
+      {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
+      {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {0}};
   const cli_spec spec = {CMD, "latflow sample --model FILE --n N [options]",
                          "Exact sampling of 2D U(1) with flow proposals (independence "
@@ -57,6 +60,7 @@ int cmd_sample(int argc, char **argv) {
     cli_error(CMD, "use --n >= 2, --batch >= 1, --save-every >= 0", "invalid --n %ld / --batch %d / --save-every %ld", n, batch, save_every);
     return LF_EXIT_USAGE;
   }
+  app_track trk = {0};
   lf_flow_model *m;
   int rc = lf_flow_load(&m, NULL, NULL, NULL, model);
   if (rc) return cli_fail(CMD, rc);
@@ -88,6 +92,15 @@ int cmd_sample(int argc, char **argv) {
     }
   }
   if (rc) goto done;
+  static const char *const not_tracked[] = {"json", "registry", "experiment", NULL};
+  cJSON *tparams = rundir_opts_to_json(opts, not_tracked);
+  int trc = track_begin(&trk, CMD, registry, out ? out : model, experiment, tparams, out);
+  cJSON_Delete(tparams);
+  if (trc) {
+    rc = 2;
+    goto done;
+  }
+  track_consumed(&trk, model, LF_ARTIFACT_MODEL);
   cli_signals_install();
   lf_progress prog;
   lf_progress_init(&prog, n, CMD);
@@ -119,6 +132,9 @@ int cmd_sample(int argc, char **argv) {
       }
       pl[i] = plcur, q2[i] = qcur * qcur / (double)V, qs[i] = qcur;
       if (csv) fprintf(csv, "%ld,%d,%.10g,%.12g,%.10g\n", i, acc, logw[i], plcur, qcur);
+      track_metric(&trk, "logw", i, logw[i]);
+      track_metric(&trk, "plaquette", i, plcur);
+      track_metric(&trk, "Q", i, qcur);
       if (field && (i + 1) % save_every == 0) {
         char name[64], path[4096];
         snprintf(name, sizeof name, "cfg_%06ld.lime", i + 1);
@@ -126,9 +142,11 @@ int cmd_sample(int argc, char **argv) {
         rc = lf_flow_to_gauge(m, cur, field);
         if (!rc) rc = lf_ildg_write(path, field, 64, NULL);
         if (rc) goto done;
+        track_produced(&trk, path, LF_ARTIFACT_CONFIG);
       }
     }
     lf_progress_update(&prog, c0 + nb);
+    track_tick(&trk);
   }
   lf_progress_finish(&prog);
   if (cli_stop_signal) {
@@ -148,6 +166,11 @@ int cmd_sample(int argc, char **argv) {
   int rwok = !rc && !lf_stats_reweight(logw, ppl, n, bins, &rwp, &rwpe) &&
              !lf_stats_reweight(logw, pq2, n, bins, &rwq, &rwqe);
   if (rc) goto done;
+  track_metric(&trk, "acceptance", n, acc_rate);
+  track_metric(&trk, "ess", n, ess);
+  track_metric(&trk, "plaquette_mean", n, rp.value);
+  track_metric(&trk, "chi_top", n, rq.value);
+  track_end(&trk, LF_RUN_FINISHED, NULL, n);
   printf("flow Metropolis: %ld proposals, acceptance %.4f, ESS/N %.4f (%.1f s)\n", n, acc_rate,
          ess, secs);
   printf("  plaquette <cos theta_P>   %.6f +- %.6f  (tau_int %.2f)\n", rp.value, rp.err, rp.tau_int);
@@ -180,6 +203,7 @@ int cmd_sample(int argc, char **argv) {
     cJSON_Delete(j);
   }
 done:
+  if (trk.run) track_end(&trk, rc == 1 ? LF_RUN_KILLED : LF_RUN_FAILED, NULL, -1);
   if (csv) fclose(csv);
   lf_gauge_free(field);
   if (lat.up) lf_lattice_clear(&lat);
@@ -188,6 +212,7 @@ done:
   lf_free(x), lf_free(cur), lf_free(lq), lf_free(logw);
   lf_free(pl), lf_free(q2), lf_free(qs), lf_free(ppl), lf_free(pq2);
   if (rc == 1) return LF_EXIT_INTERRUPTED;
+  if (rc == 2) return LF_EXIT_FAIL; /* registry message already printed */
   if (rc) return cli_fail(CMD, rc);
   return LF_EXIT_OK;
 }

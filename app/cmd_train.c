@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "latflow/flow.h"
 #include "rundir.h"
+#include "track.h"
 
 #define CMD "train"
 #define FINAL_ESS_SAMPLES 1024
@@ -60,6 +61,7 @@ static char *restored[2];
 
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
+  const char *registry = NULL, *experiment = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
   int batch = 64, json = 0, rect = 0;
@@ -77,6 +79,8 @@ static int train_main(int argc, char **argv) {
       {"out", CLI_STR, &out, "DIR", "run directory (must be new)"},
       {"resume", CLI_STR, &resume, "DIR", "continue the run in DIR exactly"},
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
+      {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
+      {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
@@ -87,7 +91,7 @@ static int train_main(int argc, char **argv) {
   int seen[16] = {0};
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
-  static const char *const not_saved[] = {"resume", "json", "out", NULL};
+  static const char *const not_saved[] = {"resume", "json", "out", "registry", "experiment", NULL};
   static const char *const mutable_keys[] = {"steps", "checkpoint-every", NULL};
   char path[4096], mpath[4096];
   if (resume) {
@@ -198,6 +202,21 @@ static int train_main(int argc, char **argv) {
     return LF_EXIT_FAIL;
   }
   if (start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
+  /* run registry: parameters, per-step metrics, the model, end status */
+  app_track trk;
+  cJSON *tparams = rundir_opts_to_json(opts, not_saved);
+  int trc = track_begin(&trk, CMD, registry, out, experiment, tparams, out);
+  cJSON_Delete(tparams);
+  if (trc) {
+    fclose(csv);
+    lf_flow_batch_free(wb);
+    lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+    return LF_EXIT_FAIL;
+  }
+  char lat[32];
+  snprintf(lat, sizeof lat, "%dx%d", cfg.L[0], cfg.L[1]);
+  track_param(&trk, "theory", "u1 2d");
+  if (!lattice) track_param(&trk, "lattice", lat);
   cli_signals_install();
   lf_progress prog;
   lf_progress_init(&prog, steps, CMD);
@@ -221,6 +240,11 @@ static int train_main(int argc, char **argv) {
     fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f\n", step, st.loss, st.loss_err, st.ess,
             st.acceptance, st.grad_norm, lf_time_now() - t0);
     if (step >= avg_from) ess_avg += st.ess, loss_avg += st.loss, navg++;
+    track_metric(&trk, "loss", step, st.loss);
+    track_metric(&trk, "ess_batch", step, st.ess);
+    track_metric(&trk, "acceptance", step, st.acceptance);
+    track_metric(&trk, "lr", step, opt.lr);
+    track_tick(&trk);
     lf_progress_note(&prog, "loss %.2f ess %.3f", st.loss, st.ess);
     lf_progress_update(&prog, step + 1);
     int stop = cli_stop_signal != 0;
@@ -247,12 +271,21 @@ static int train_main(int argc, char **argv) {
   fclose(csv);
   double secs = lf_time_now() - t0;
   long done = step - start;
+  if (exit_code == LF_EXIT_INTERRUPTED) track_end(&trk, LF_RUN_KILLED, NULL, step);
+  if (exit_code == LF_EXIT_FAIL) track_end(&trk, LF_RUN_FAILED, NULL, step);
   if (exit_code == LF_EXIT_OK) {
     double ess = 0, loss = 0;
     rc = final_ess(m, seed, FINAL_ESS_SAMPLES, &ess, &loss);
     if (rc) {
       exit_code = cli_fail(CMD, rc);
+      track_end(&trk, LF_RUN_FAILED, NULL, step);
     } else {
+      /* "ess" (from fresh samples) is what `latflow runs models` lists */
+      track_metric(&trk, "ess", steps, ess);
+      track_metric(&trk, "loss_final", steps, loss);
+      track_metric(&trk, "steps_per_second", steps, done > 0 ? (double)done / secs : 0.0);
+      track_produced(&trk, mpath, LF_ARTIFACT_MODEL);
+      track_end(&trk, LF_RUN_FINISHED, NULL, steps);
       printf("trained %ld steps in %.1f s (%.2f steps/s); ESS %.4f (%d fresh samples), loss %.4f; "
              "model %s\n",
              done, secs, done > 0 ? (double)done / secs : 0.0, ess, FINAL_ESS_SAMPLES, loss, mpath);

@@ -73,6 +73,10 @@ void track_metric(app_track *t, const char *key, long step, double value) {
   if (t->run && lf_run_metric(t->run, key, step, value)) drop(t, "cannot log a metric");
 }
 
+void track_param(app_track *t, const char *key, const char *value) {
+  if (t->run && value && lf_run_param(t->run, key, value)) drop(t, "cannot store a parameter");
+}
+
 void track_tick(app_track *t) {
   if (!t->run) return;
   double now = lf_time_now();

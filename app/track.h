@@ -30,6 +30,8 @@ typedef struct {
 int track_begin(app_track *t, const char *cmd, const char *registry, const char *name,
                 const char *experiment, const cJSON *params, const char *out_dir);
 void track_metric(app_track *t, const char *key, long step, double value);
+/* One more parameter (e.g. "theory", "lattice" read by `latflow runs models`). */
+void track_param(app_track *t, const char *key, const char *value);
 /* Heartbeat (and metric flush) at most every few seconds. */
 void track_tick(app_track *t);
 void track_produced(app_track *t, const char *path, lf_artifact_kind kind);

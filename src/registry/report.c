@@ -286,8 +286,10 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
       xs[k] = (double)rec->metrics[i + k].step;
       ys[k] = rec->metrics[i + k].value;
     }
-    plot_series(b, rec->metrics[i].key, "step", rec->metrics[i].key, xs, ys, n, 0);
-    nplots++;
+    if (n >= 2) { /* a single value (a final result) is shown in the table, not plotted */
+      plot_series(b, rec->metrics[i].key, "step", rec->metrics[i].key, xs, ys, n, 0);
+      nplots++;
+    }
     size_t nfin = 0; /* the ACF uses the finite values, in step order */
     for (size_t k = 0; k < n; k++) nfin += isfinite(ys[k]) != 0;
     if (is_acf_key(rec->metrics[i].key) && nfin >= 8) {
