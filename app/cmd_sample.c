@@ -26,6 +26,7 @@
 #include "latflow/stats.h"
 #include "rundir.h"
 #include "track.h"
+#include "exact.h"
 
 #define CMD "sample"
 
@@ -174,6 +175,19 @@ int cmd_sample(int argc, char **argv) {
   printf("flow Metropolis: %ld proposals, acceptance %.4f, ESS/N %.4f (%.1f s)\n", n, acc_rate,
          ess, secs);
   printf("  plaquette <cos theta_P>   %.6f +- %.6f  (tau_int %.2f)\n", rp.value, rp.err, rp.tau_int);
+  {
+    lf_lattice xl;
+    lf_action xa;
+    double exact;
+    const char *kind;
+    if (!lf_lattice_init(&xl, 2, cfg->L)) {
+      if (!lf_action_init(&xa, LF_ACTION_WILSON, cfg->beta, 2) &&
+          !lf_app_exact_plaquette(LF_U1, &xl, &xa, &exact, &kind))
+        printf("  exact plaquette           %.6f  (%s; deviation %.1f sigma)\n", exact, kind,
+               rp.err > 0 ? (rp.value - exact) / rp.err : 0.0);
+      lf_lattice_clear(&xl);
+    }
+  }
   printf("  chi_top = <Q^2>/V         %.6f +- %.6f  (tau_int %.2f)\n", rq.value, rq.err, rq.tau_int);
   printf("  <Q>                       %.6f +- %.6f  (tau_int %.2f)\n", rQ.value, rQ.err, rQ.tau_int);
   if (rwok) {
