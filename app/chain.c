@@ -550,62 +550,57 @@ static int chain_main(int is_hmc, int argc, char **argv) {
   c.flow_every = 10;
   c.flow_eps = 0.01;
   c.flow_dt = 0.05;
-  const cli_opt hmc_opts[] = {
-      {"group", CLI_STR, &c.group_s, "G", "gauge group: u1, su2, su3 (default u1)"},
-      {"lattice", CLI_STR, &c.lattice_s, "LxL..", "lattice extents, even, e.g. 8x8 or 8x8x8x8 (default 8x8)"},
-      {"beta", CLI_DOUBLE, &c.beta, "B", "inverse coupling, > 0 (default 2.0)"},
-      {"action", CLI_STR, &c.action_s, "A", "wilson or lw (Lüscher-Weisz) (default wilson)"},
-      {"c1", CLI_DOUBLE, &c.c1, "C", "rectangle coefficient of the lw action (default -1/12)"},
-      {"plane-coef", CLI_STR, &c.plane_s, "K,K,..", "coupling factor per plane 01,02,03,12,13,23 (default all 1)"},
-      {"ntraj", CLI_LONG, &c.ntraj, "N", "measured trajectories after thermalisation (default 1000)"},
-      {"therm", CLI_LONG, &c.therm, "N", "thermalisation trajectories (default 100)"},
-      {"tau", CLI_DOUBLE, &c.tau, "T", "trajectory length (default 1.0)"},
-      {"steps", CLI_INT, &c.steps, "N", "integration steps per trajectory (default 10)"},
-      {"integrator", CLI_STR, &c.integrator_s, "I", "leapfrog or omelyan (2MN, lambda = 0.1931833) (default omelyan)"},
-      {"start", CLI_STR, &c.start_s, "S", "hot (Haar-random) or cold (unit links) (default hot)"},
-      {"seed", CLI_U64, &c.seed, "S", "random seed (default 1)"},
-      {"flow-time", CLI_DOUBLE, &c.flow_time, "T", "Wilson-flow time for Q (clover) and t0 in 4D (default 0: off)"},
-      {"flow-every", CLI_LONG, &c.flow_every, "K", "Wilson-flow measurement every K trajectories (default 10)"},
-      {"flow-eps", CLI_DOUBLE, &c.flow_eps, "E", "Wilson-flow RK3 step size (default 0.01)"},
-      {"flow-dt", CLI_DOUBLE, &c.flow_dt, "D", "flow-time spacing of the rows of flow.csv (default 0.05)"},
-      {"out", CLI_STR, &c.out, "DIR", "run directory (default out/hmc)"},
-      {"save-every", CLI_LONG, &c.save_every, "K", "write a configuration every K trajectories (default 0: none)"},
-      {"precision", CLI_INT, &c.precision, "P", "precision of saved configurations: 32 or 64 (default 64)"},
-      {"name", CLI_STR, &c.name, "NAME", "file name stem of saved configurations (default cfg)"},
-      {"checkpoint-every", CLI_LONG, &c.ckpt_every, "K", "checkpoint every K trajectories (default 100)"},
-      {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"},
-      {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"},
-      {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"},
-      {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"},
-      {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"},
-      {0}};
-  const cli_opt hb_opts[] = {
-      {"group", CLI_STR, &c.group_s, "G", "gauge group: u1, su2, su3 (default u1)"},
-      {"lattice", CLI_STR, &c.lattice_s, "LxL..", "lattice extents, even, e.g. 8x8 or 8x8x8x8 (default 8x8)"},
-      {"beta", CLI_DOUBLE, &c.beta, "B", "inverse coupling, > 0 (default 2.0)"},
-      {"action", CLI_STR, &c.action_s, "A", "wilson (the only action with a heatbath)"},
-      {"plane-coef", CLI_STR, &c.plane_s, "K,K,..", "coupling factor per plane 01,02,03,12,13,23 (default all 1)"},
-      {"nsweep", CLI_LONG, &c.ntraj, "N", "measured sweeps after thermalisation (default 1000)"},
-      {"therm", CLI_LONG, &c.therm, "N", "thermalisation sweeps (default 100)"},
-      {"or", CLI_INT, &c.nor, "K", "overrelaxation sweeps after each heatbath sweep (default 4)"},
-      {"start", CLI_STR, &c.start_s, "S", "hot (Haar-random) or cold (unit links) (default hot)"},
-      {"seed", CLI_U64, &c.seed, "S", "random seed (default 1)"},
-      {"flow-time", CLI_DOUBLE, &c.flow_time, "T", "Wilson-flow time for Q (clover) and t0 in 4D (default 0: off)"},
-      {"flow-every", CLI_LONG, &c.flow_every, "K", "Wilson-flow measurement every K trajectories (default 10)"},
-      {"flow-eps", CLI_DOUBLE, &c.flow_eps, "E", "Wilson-flow RK3 step size (default 0.01)"},
-      {"flow-dt", CLI_DOUBLE, &c.flow_dt, "D", "flow-time spacing of the rows of flow.csv (default 0.05)"},
-      {"out", CLI_STR, &c.out, "DIR", "run directory (default out/heatbath)"},
-      {"save-every", CLI_LONG, &c.save_every, "K", "write a configuration every K sweeps (default 0: none)"},
-      {"precision", CLI_INT, &c.precision, "P", "precision of saved configurations: 32 or 64 (default 64)"},
-      {"name", CLI_STR, &c.name, "NAME", "file name stem of saved configurations (default cfg)"},
-      {"checkpoint-every", CLI_LONG, &c.ckpt_every, "K", "checkpoint every K sweeps (default 100)"},
-      {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"},
-      {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"},
-      {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"},
-      {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"},
-      {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"},
-      {0}};
-  const cli_opt *opts = is_hmc ? hmc_opts : hb_opts;
+  /* One table for both commands; `for` says which command takes an option (H = hmc,
+   * B = heatbath). The run.json of each command follows this order. */
+  enum { H = 1, B = 2, HB = 3 };
+  static const char *const unit[2] = {"sweeps", "trajectories"};
+  char h_ntraj[96], h_therm[64], h_save[96], h_ckpt[64], h_out[64], h_flow[80];
+  snprintf(h_ntraj, sizeof h_ntraj, "measured %s after thermalisation (default 1000)", unit[is_hmc]);
+  snprintf(h_therm, sizeof h_therm, "thermalisation %s (default 100)", unit[is_hmc]);
+  snprintf(h_save, sizeof h_save, "write a configuration every K %s (default 0: none)", unit[is_hmc]);
+  snprintf(h_ckpt, sizeof h_ckpt, "checkpoint every K %s (default 100)", unit[is_hmc]);
+  snprintf(h_out, sizeof h_out, "run directory (default %s)", c.out);
+  snprintf(h_flow, sizeof h_flow, "Wilson-flow measurement every K %s (default 10)", unit[is_hmc]);
+  const struct {
+    int for_cmd;
+    cli_opt opt;
+  } all[] = {
+      {HB, {"group", CLI_STR, &c.group_s, "G", "gauge group: u1, su2, su3 (default u1)"}},
+      {HB, {"lattice", CLI_STR, &c.lattice_s, "LxL..", "lattice extents, even, e.g. 8x8 or 8x8x8x8 (default 8x8)"}},
+      {HB, {"beta", CLI_DOUBLE, &c.beta, "B", "inverse coupling, > 0 (default 2.0)"}},
+      {H, {"action", CLI_STR, &c.action_s, "A", "wilson or lw (Lüscher-Weisz) (default wilson)"}},
+      {B, {"action", CLI_STR, &c.action_s, "A", "wilson (the only action with a heatbath)"}},
+      {H, {"c1", CLI_DOUBLE, &c.c1, "C", "rectangle coefficient of the lw action (default -1/12)"}},
+      {HB, {"plane-coef", CLI_STR, &c.plane_s, "K,K,..", "coupling factor per plane 01,02,03,12,13,23 (default all 1)"}},
+      {H, {"ntraj", CLI_LONG, &c.ntraj, "N", h_ntraj}},
+      {B, {"nsweep", CLI_LONG, &c.ntraj, "N", h_ntraj}},
+      {HB, {"therm", CLI_LONG, &c.therm, "N", h_therm}},
+      {H, {"tau", CLI_DOUBLE, &c.tau, "T", "trajectory length (default 1.0)"}},
+      {H, {"steps", CLI_INT, &c.steps, "N", "integration steps per trajectory (default 10)"}},
+      {H, {"integrator", CLI_STR, &c.integrator_s, "I", "leapfrog or omelyan (2MN, lambda = 0.1931833) (default omelyan)"}},
+      {B, {"or", CLI_INT, &c.nor, "K", "overrelaxation sweeps after each heatbath sweep (default 4)"}},
+      {HB, {"start", CLI_STR, &c.start_s, "S", "hot (Haar-random) or cold (unit links) (default hot)"}},
+      {HB, {"seed", CLI_U64, &c.seed, "S", "random seed (default 1)"}},
+      {HB, {"flow-time", CLI_DOUBLE, &c.flow_time, "T", "Wilson-flow time for Q (clover) and t0 in 4D (default 0: off)"}},
+      {HB, {"flow-every", CLI_LONG, &c.flow_every, "K", h_flow}},
+      {HB, {"flow-eps", CLI_DOUBLE, &c.flow_eps, "E", "Wilson-flow RK3 step size (default 0.01)"}},
+      {HB, {"flow-dt", CLI_DOUBLE, &c.flow_dt, "D", "flow-time spacing of the rows of flow.csv (default 0.05)"}},
+      {HB, {"out", CLI_STR, &c.out, "DIR", h_out}},
+      {HB, {"save-every", CLI_LONG, &c.save_every, "K", h_save}},
+      {HB, {"precision", CLI_INT, &c.precision, "P", "precision of saved configurations: 32 or 64 (default 64)"}},
+      {HB, {"name", CLI_STR, &c.name, "NAME", "file name stem of saved configurations (default cfg)"}},
+      {HB, {"checkpoint-every", CLI_LONG, &c.ckpt_every, "K", h_ckpt}},
+      {HB, {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"}},
+      {HB, {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"}},
+      {HB, {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"}},
+      {HB, {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"}},
+      {HB, {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"}},
+  };
+  cli_opt opts[sizeof all / sizeof all[0] + 1];
+  int nopt = 0;
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    if (all[i].for_cmd & (is_hmc ? H : B)) opts[nopt++] = all[i].opt;
+  memset(&opts[nopt], 0, sizeof opts[nopt]);
   cli_spec spec = {c.cmd,
                    is_hmc ? "latflow hmc [--group u1|su2|su3] [--lattice 8x8] [--beta B] [options]"
                           : "latflow heatbath [--group u1|su2|su3] [--lattice 8x8] [--beta B] [options]",
@@ -616,7 +611,7 @@ static int chain_main(int is_hmc, int argc, char **argv) {
                           : "Heatbath (U(1) exact, SU(2) Kennedy-Pendleton, SU(3) Cabibbo-Marinari) "
                             "plus overrelaxation for the Wilson action; outputs as for 'latflow hmc'.",
                    0};
-  int seen[32];
+  int seen[sizeof all / sizeof all[0] + 1];
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
 
