@@ -15,6 +15,7 @@
 
 #include "latflow/flow.h"
 #include "latflow/stats.h"
+#include "exact2d.h"
 #include "lf_test.h"
 
 #define NSIG 4.0
@@ -22,51 +23,16 @@
 #define NPROP 32000
 #define NTRAIN 120
 
-/* f(nu), f'(nu), f''(nu) by composite Simpson on [0, pi] (real parts; odd parts cancel) */
-static void fnu(double beta, double nu, double *f0, double *f1, double *f2) {
-  const int N = 4000; /* Simpson error ~ (pi/N)^4: far below 1e-10 */
-  const double h = LF_PI / N;
-  double s0 = 0, s1 = 0, s2 = 0;
-  for (int i = 0; i <= N; i++) {
-    double p = i * h, w = (i == 0 || i == N) ? 1 : (i % 2 ? 4 : 2);
-    double e = exp(beta * cos(p));
-    s0 += w * e * cos(nu * p);
-    s1 += w * e * (-p * sin(nu * p));
-    s2 += w * e * (-p * p * cos(nu * p));
-  }
-  *f0 = s0 * h / 3 / LF_PI, *f1 = s1 * h / 3 / LF_PI, *f2 = s2 * h / 3 / LF_PI;
-}
-
-/* factors (f_n / f_0)^V keep every term finite for large V */
-static void exact_values(double beta, int V, double *plaq, double *chi) {
-  enum { NMAX = 30 };
-  double f0[2 * NMAX + 3], f1[2 * NMAX + 3], f2[2 * NMAX + 3];
-  for (int n = -NMAX - 1; n <= NMAX + 1; n++)
-    fnu(beta, n, &f0[n + NMAX + 1], &f1[n + NMAX + 1], &f2[n + NMAX + 1]);
-  const double c = f0[NMAX + 1];
-  double Z = 0, Zb = 0, Zqq = 0;
-  for (int n = -NMAX; n <= NMAX; n++) {
-    int k = n + NMAX + 1;
-    double r = f0[k] / c;
-    Z += pow(r, V);
-    Zb += pow(r, V - 1) * 0.5 * (f0[k - 1] + f0[k + 1]) / c;
-    Zqq += (V * pow(r, V - 1) * f2[k] / c + V * (V - 1.0) * pow(r, V - 2) * (f1[k] / c) * (f1[k] / c)) /
-           (LF_TWOPI * LF_TWOPI);
-  }
-  *plaq = Zb / Z;
-  *chi = -Zqq / Z / V;
-}
-
 int main(void) {
   double plaq_ex, chi_ex;
-  exact_values(BETA, 16, &plaq_ex, &chi_ex);
+  exact2d_u1(BETA, 16, &plaq_ex, &chi_ex);
   printf("exact 4x4 beta=%.2f: plaquette %.10f, chi_top %.10f\n", BETA, plaq_ex, chi_ex);
   /* cross-check of the quadrature: large-V plaquette -> I1/I0 */
   double ex_big, chi_big;
-  exact_values(BETA, 4096, &ex_big, &chi_big);
+  exact2d_u1(BETA, 4096, &ex_big, &chi_big);
   double i0, i1, d1, d2;
-  fnu(BETA, 0, &i0, &d1, &d2);
-  fnu(BETA, 1, &i1, &d1, &d2);
+  exact2d_fnu(BETA, 0, &i0, &d1, &d2);
+  exact2d_fnu(BETA, 1, &i1, &d1, &d2);
   LF_TEST_REL("exact plaquette at V=4096 equals I1/I0 (infinite volume)", ex_big, i1 / i0, 1e-10);
 
   lf_flow_config cfg;

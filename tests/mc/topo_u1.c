@@ -15,34 +15,17 @@
 #include <latflow/observe.h>
 #include <omp.h>
 
+#include "exact2d.h"
 #include "lf_test.h"
 #include "mc_util.h"
 
 #define NMEAS 20000
 #define NMEAS_HMC 8000
 
-/* k = 0: f, 1: f', 2: f'' at integer nu, divided by exp(beta) to avoid overflow. */
-static double fnu(int k, double nu, double beta) {
-  const int M = 20000;
-  double h = LF_TWOPI / M, s = 0;
-  for (int i = 0; i <= M; i++) {
-    double phi = -LF_PI + h * i, w = (i == 0 || i == M) ? 1 : (i % 2 ? 4 : 2);
-    double e = exp(beta * (cos(phi) - 1));
-    double v = k == 0 ? cos(nu * phi) : k == 1 ? -phi * sin(nu * phi) : -phi * phi * cos(nu * phi);
-    s += w * e * v;
-  }
-  return s * h / 3 / LF_TWOPI;
-}
-
 static double exact_q2(double beta, long V) {
-  double f0 = fnu(0, 0, beta), num = 0, den = 0;
-  for (int n = -12; n <= 12; n++) {
-    double f = fnu(0, n, beta) / f0, f1 = fnu(1, n, beta) / f0, f2 = fnu(2, n, beta) / f0;
-    double Vd = (double)V;
-    num += Vd * (Vd - 1) * pow(f, Vd - 2) * f1 * f1 + Vd * pow(f, Vd - 1) * f2;
-    den += pow(f, Vd);
-  }
-  return -num / den / (LF_TWOPI * LF_TWOPI);
+  double chi;
+  exact2d_u1(beta, V, NULL, &chi);
+  return chi * (double)V; /* <Q^2> */
 }
 
 static double charge(const lf_gauge *f) {
