@@ -257,6 +257,10 @@ int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
                            lf_arena *arena);
 /* Arena bytes a forward with saving + backward needs at this batch (upper bound). */
 size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch);
+/* The part of it that the saved record of one forward keeps (upper bound). A caller
+ * that keeps the records of several nets for one backward pass (a flow's coupling
+ * layers) needs the sum of these plus one lf_nn_convnet_arena_bytes for scratch. */
+size_t lf_nn_convnet_saved_bytes(const lf_nn_convnet *net, int batch);
 double lf_nn_convnet_macs(const lf_nn_convnet *net, int batch); /* forward multiply-adds */
 
 /* ================================================================ optimisation */

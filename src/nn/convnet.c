@@ -86,17 +86,25 @@ static int net_lanes(const lf_nn_convnet *net, int batch) {
   return 1;
 }
 
-size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch) {
+size_t lf_nn_convnet_saved_bytes(const lf_nn_convnet *net, int batch) {
   int bp = lf_nn_lanes_batch(batch); /* lane layout pads the batch; bound both layouts */
   size_t bv = (size_t)bp * (size_t)net->vol * sizeof(double);
   size_t saved = sizeof(lf_nn_saved) + LF_ALIGN + bv * (size_t)net->cfg.channels[0] + LF_ALIGN;
+  for (int l = 0; l < net->cfg.nlayers; l++)
+    saved += 2 * (bv * (size_t)net->cfg.channels[l + 1] + LF_ALIGN);
+  return saved;
+}
+
+size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch) {
+  int bp = lf_nn_lanes_batch(batch);
+  size_t bv = (size_t)bp * (size_t)net->vol * sizeof(double);
   size_t scratch = 0;
   for (int l = 0; l < net->cfg.nlayers; l++) {
-    saved += 2 * (bv * (size_t)net->cfg.channels[l + 1] + LF_ALIGN);
     size_t sc = lf_nn_conv_scratch_bytes(&net->conv[l], batch);
     if (sc > scratch) scratch = sc;
   }
-  return saved + 3 * (bv * (size_t)max_channels(net) + LF_ALIGN) + scratch;
+  return lf_nn_convnet_saved_bytes(net, batch) + 3 * (bv * (size_t)max_channels(net) + LF_ALIGN) +
+         scratch;
 }
 
 static inline lf_nn_act layer_act(const lf_nn_convnet *net, int l) {

@@ -76,6 +76,20 @@ int main(void) {
   int half = 1;
   for (int i = 0; i < 2 * 2 * 24; i++) half &= z[i] == 0.5;
   LF_TEST_TRUE("last_gain 0: conv net output is sigmoid(0) = 0.5 everywhere", half);
+  /* a forward with saving keeps at most lf_nn_convnet_saved_bytes in the arena */
+  for (int bt = 2; bt <= 9; bt += 7) {
+    double *xb = lf_alloc((size_t)bt * 3 * 24 * sizeof(double));
+    double *yb = lf_alloc((size_t)bt * 2 * 24 * sizeof(double));
+    fill_random(xb, bt * 3 * 24, 4, 1, 1.0);
+    lf_nn_saved *sv = NULL;
+    lf_arena_reset(&a);
+    int frc = lf_nn_convnet_forward(&net, &P, bt, xb, yb, &a, &sv);
+    printf("     batch %d: record %zu bytes, bound %zu\n", bt, a.used,
+           lf_nn_convnet_saved_bytes(&net, bt));
+    LF_TEST_TRUE("saved record fits lf_nn_convnet_saved_bytes",
+                 frc == LF_OK && sv && a.used <= lf_nn_convnet_saved_bytes(&net, bt));
+    lf_free(xb), lf_free(yb);
+  }
   LF_TEST_TRUE("second net with the same prefix rejected",
                lf_nn_convnet_init(&(lf_nn_convnet){0}, &cfg, &P, "flow.layer3") == LF_EINVAL);
   lf_nn_convnet_clear(&net);
