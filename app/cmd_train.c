@@ -7,8 +7,9 @@
  *   latflow train --resume DIR [--steps N]
  *
  * DIR holds run.json (parameters), metrics.csv (step, loss, loss_err, ess, acceptance,
- * grad_norm, seconds) and model.safetensors (parameters + Adam state + step; written
- * atomically every --checkpoint-every steps, at the end, and on SIGTERM/SIGUSR1/SIGINT).
+ * grad_norm, seconds), model.safetensors (parameters + step) and model.opt.safetensors
+ * (Adam state; both written atomically every --checkpoint-every steps, at the end, and on
+ * SIGTERM/SIGUSR1/SIGINT). Adam and the cosine learning-rate schedule are the nn module's.
  * The prior sample of step t is keyed by (seed, t), so --resume continues bitwise exactly.
  * A non-finite loss or gradient stops the run with exit status 1; model.safetensors keeps
  * the last good checkpoint. With --json the last stdout line is
@@ -147,7 +148,8 @@ static int train_main(int argc, char **argv) {
   if (lf_flow_config_check(&cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
 
   lf_flow_model *m = NULL;
-  lf_flow_adam opt = {0};
+  lf_nn_adam opt;
+  memset(&opt, 0, sizeof opt);
   long start = 0;
   rundir_path(mpath, sizeof mpath, out, "model.safetensors");
   rundir_path(path, sizeof path, out, "metrics.csv");
@@ -156,18 +158,20 @@ static int train_main(int argc, char **argv) {
     if (lf_flow_load(&m, &opt, &start, &s2, mpath)) return cli_fail(CMD, LF_EIO);
     if (start > steps) {
       cli_error(CMD, "raise --steps to continue further", "the checkpoint is at step %ld, beyond --steps %ld", start, steps);
-      lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
       return LF_EXIT_USAGE;
     }
     if (rundir_csv_truncate(path, start - 1) < 0) {
-      lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
       return cli_fail(CMD, LF_EIO);
     }
   } else {
     if (rundir_check_fresh(CMD, out) != CLI_OK) return LF_EXIT_USAGE;
     if (lf_mkdir_p(out)) return cli_fail(CMD, LF_EIO);
     int rc = lf_flow_model_alloc(&m, &cfg, seed);
-    if (!rc) rc = lf_flow_adam_init(&opt, m, lr);
+    lf_nn_adam_cfg ac = lf_nn_adam_defaults();
+    ac.lr = lr;
+    if (!rc) rc = lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);
     if (rc) {
       lf_flow_model_free(m);
       return cli_fail(CMD, rc);
@@ -187,7 +191,7 @@ static int train_main(int argc, char **argv) {
     cJSON_Delete(run);
     if (!rc) rc = lf_flow_save(m, &opt, 0, seed, mpath);
     if (rc) {
-      lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
       return cli_fail(CMD, rc);
     }
   }
@@ -198,7 +202,7 @@ static int train_main(int argc, char **argv) {
     if (!csv) cli_error(CMD, "check that DIR is writable", "cannot write %s", path);
     else cli_fail(CMD, rc);
     if (csv) fclose(csv);
-    lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
     return LF_EXIT_FAIL;
   }
   if (start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
@@ -226,10 +230,13 @@ static int train_main(int argc, char **argv) {
   int exit_code = LF_EXIT_OK;
   double ess_avg = 0, loss_avg = 0;
   long navg = 0, avg_from = steps - (steps / 10 > 1 ? steps / 10 : 1);
+  lf_nn_lr_schedule sched;
+  memset(&sched, 0, sizeof sched);
+  sched.kind = lr_min < lr ? LF_NN_LR_COSINE : LF_NN_LR_CONSTANT;
+  sched.base = lr, sched.min = lr_min, sched.total = steps;
   for (; step < steps; step++) {
     lf_flow_step_stats st;
-    opt.lr = lf_flow_lr_at(lr, lr_min, step, steps);
-    rc = lf_flow_train_step(m, wb, &opt, seed, step, &st);
+    rc = lf_flow_train_step(m, wb, &opt, lf_nn_lr_at(&sched, step), seed, step, &st);
     if (rc) {
       cli_fail(CMD, rc);
       fprintf(stderr, "  model.safetensors keeps the last good checkpoint (step %ld); "
@@ -310,7 +317,7 @@ static int train_main(int argc, char **argv) {
   }
   lf_flow_batch_free(wb);
   lf_flow_model_free(m);
-  lf_flow_adam_clear(&opt);
+  lf_nn_adam_clear(&opt);
   return exit_code;
 }
 

@@ -15,20 +15,22 @@ int main(int argc, char **argv) {
   lf_flow_config cfg;
   lf_flow_model *m;
   lf_flow_batch *wb;
-  lf_flow_adam opt;
+  lf_nn_adam opt;
+  lf_nn_adam_cfg ac = lf_nn_adam_defaults();
   if (lf_flow_preset(preset, &cfg) || lf_flow_model_alloc(&m, &cfg, 1) ||
-      lf_flow_batch_alloc(&wb, m, batch) || lf_flow_adam_init(&opt, m, 1e-3)) {
+      lf_flow_batch_alloc(&wb, m, batch) ||
+      lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac)) {
     fprintf(stderr, "bench_flow: %s\n", lf_last_error());
     return 1;
   }
   lf_flow_step_stats st;
-  lf_flow_train_step(m, wb, &opt, 1, 0, &st); /* warm up */
+  lf_flow_train_step(m, wb, &opt, -1, 1, 0, &st); /* warm up */
   double t0 = lf_time_now();
-  for (long s = 1; s <= steps; s++) lf_flow_train_step(m, wb, &opt, 1, s, &st);
+  for (long s = 1; s <= steps; s++) lf_flow_train_step(m, wb, &opt, -1, 1, s, &st);
   double dt = (lf_time_now() - t0) / (double)steps;
   printf("preset %s batch %d: %.4f s/step, %.1f steps/s (loss %.3f ess %.3f), %zu params\n",
          preset, batch, dt, 1.0 / dt, st.loss, st.ess, lf_flow_model_nparams(m));
-  lf_flow_adam_clear(&opt);
+  lf_nn_adam_clear(&opt);
   lf_flow_batch_free(wb);
   lf_flow_model_free(m);
   return 0;

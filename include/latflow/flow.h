@@ -13,7 +13,8 @@
  * mu = i mod 2 on stripes x_nu = off (mod 4), off = (i/2) mod 4, by transforming the
  * "active" plaquette of each such link with a circle diffeomorphism (mixture of
  * non-compact projections, or a circular rational-quadratic spline) whose parameters
- * are the output of a periodic CNN fed with cos/sin of the "frozen" plaquettes.
+ * are the output of a periodic CNN (an lf_nn_convnet of the nn module) fed with cos/sin
+ * of the "frozen" plaquettes.
  *
  *     lf_flow_config cfg;
  *     lf_flow_preset("u1-tutorial", &cfg);
@@ -21,15 +22,21 @@
  *     if (lf_flow_model_alloc(&m, &cfg, seed)) ... lf_last_error() ...;
  *     lf_flow_batch *wb;
  *     lf_flow_batch_alloc(&wb, m, 64);
- *     lf_flow_adam opt; lf_flow_adam_init(&opt, m, 1e-3);
- *     for (step...) { lf_flow_train_step(m, wb, &opt, seed, step, &st); }
- *     lf_flow_save(m, &opt, step, "model.safetensors");
+ *     lf_nn_adam_cfg ac = lf_nn_adam_defaults();
+ *     lf_nn_adam opt; lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);
+ *     lf_nn_lr_schedule sched = {.kind = LF_NN_LR_COSINE, .base = 2e-3, .min = 1e-4,
+ *                                .total = steps};
+ *     for (step...) lf_flow_train_step(m, wb, &opt, lf_nn_lr_at(&sched, step), seed, step, &st);
+ *     lf_flow_save(m, &opt, step, seed, "model.safetensors");  // + model.opt.safetensors
  *
- * Ownership: *_alloc / *_free pairs; a model owns its parameters and gradients; a batch
- * workspace owns the per-sample activations for one batch size and borrows the model.
- * Thread contract: batch functions are OpenMP-parallel over samples with per-sample
- * random streams (Philox keyed by (seed, purpose|step, sample)) and per-sample gradient
- * buffers summed in sample order, so every result is independent of the thread count.
+ * Ownership: *_alloc / *_free pairs; a model owns its parameter store (lf_nn_params:
+ * values and gradients, tensors named "layer<l>.net.<i>.weight|bias"); a batch workspace
+ * owns the activations of every layer for one batch size and borrows the model.
+ * Thread contract: batch functions run layer by layer over the whole batch: OpenMP loops
+ * over samples (per-sample random streams, Philox keyed by (seed, purpose|step, sample))
+ * around one batched nn convnet call per layer, which is bitwise independent of the thread
+ * count and sums weight gradients in a fixed order; so every result is independent of
+ * the thread count, and each sample's x and log q also of the batch it is computed in.
  */
 #ifndef LATFLOW_FLOW_H
 #define LATFLOW_FLOW_H
@@ -37,6 +44,7 @@
 #include <stdint.h>
 
 #include "latflow/field.h"
+#include "latflow/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -98,15 +106,14 @@ typedef struct {
  * LF_EINVAL with the list of names if unknown. */
 int lf_flow_preset(const char *name, lf_flow_config *cfg);
 /* Training defaults of a preset (u1-best trains longer with a cosine-decayed rate):
- * steps, batch, learning rate, final learning rate of the cosine schedule (= lr: constant). */
+ * steps, batch, learning rate, final learning rate of the cosine schedule (= lr: constant;
+ * else LF_NN_LR_COSINE from lr to lr_min over `steps`, lf_nn_lr_at). */
 typedef struct {
   long steps;
   int batch;
   double lr, lr_min;
 } lf_flow_train_defaults;
 int lf_flow_preset_training(const char *name, lf_flow_train_defaults *d);
-/* Cosine schedule: lr_min + (lr - lr_min) (1 + cos(pi step/steps)) / 2. */
-double lf_flow_lr_at(double lr, double lr_min, long step, long steps);
 /* Validate (LF_EINVAL with what to change). */
 int lf_flow_config_check(const lf_flow_config *cfg);
 /* "L=8x8 beta=2 layers=16 transform=ncp K=2 weighted=0 hidden=8,8 kernel=3 leak=0.01 rect=0" */
@@ -117,17 +124,20 @@ int lf_flow_config_parse(const char *text, lf_flow_config *cfg);
 typedef struct lf_flow_model lf_flow_model;
 
 /* Parameters initialised like PyTorch's Conv2d default (uniform +-1/sqrt(fan_in)),
- * keyed by (seed, layer, tensor). */
+ * keyed by (seed, layer, conv), weight then bias. */
 int lf_flow_model_alloc(lf_flow_model **m, const lf_flow_config *cfg, uint64_t seed);
 void lf_flow_model_free(lf_flow_model *m);
 const lf_flow_config *lf_flow_model_config(const lf_flow_model *m);
 long lf_flow_model_volume(const lf_flow_model *m);
 size_t lf_flow_model_nparams(const lf_flow_model *m);
-/* The flat parameter and gradient vectors (owned by the model). */
+/* The flat parameter and gradient vectors (owned by the model), and the store itself
+ * (names and shapes; layer l's tensors are "layer<l>.net.<i>.weight|bias"). */
 double *lf_flow_model_params(lf_flow_model *m);
 double *lf_flow_model_grad(lf_flow_model *m);
+lf_nn_params *lf_flow_model_store(lf_flow_model *m);
 
-/* Per-batch workspace (activations of every layer for the backward pass). */
+/* Per-batch workspace (activations of every layer for the backward pass; memory about
+ * batch * layers * V * 8 bytes * (all channels of one context net + a few)). */
 typedef struct lf_flow_batch lf_flow_batch;
 int lf_flow_batch_alloc(lf_flow_batch **wb, const lf_flow_model *m, int batch);
 void lf_flow_batch_free(lf_flow_batch *wb);
@@ -139,16 +149,17 @@ double lf_flow_prior_sample(const lf_flow_model *m, uint64_t seed, uint64_t tag,
                             int n, double *z);
 double lf_flow_prior_logp(const lf_flow_model *m);
 
-/* x = f(z) for wb's batch size (n <= batch) and log q(x) = log r(z) - log|det df/dz|.
- * Activations are kept in wb for lf_flow_backward. z and x may be the same array. */
+/* x = f(z) for n <= batch samples and log q(x) = log r(z) - log|det df/dz| (logq may be
+ * NULL). Activations are kept in wb for lf_flow_backward. z and x may be the same array. */
 int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *z,
                     double *x, double *logq);
-/* z = f^-1(x) and log q(x). */
+/* z = f^-1(x) and log q(x). Overwrites the records of the last forward. */
 int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *x,
                     double *z, double *logq);
-/* After lf_flow_forward: write into the model gradient (overwritten, not added)
+/* After lf_flow_forward of the same n samples (LF_ESTATE otherwise): write into the model
+ * gradient (overwritten, not added)
  *   dL/dparams for L = sum_b [ <gx_b, x_b> + glogq_b * log q_b ]
- * gx: [n][2][V] (dL/dx), glogq: [n]. Per-sample gradients are summed in sample order. */
+ * gx: [n][2][V] (dL/dx), glogq: [n]. */
 int lf_flow_backward(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
                      const double *glogq);
 /* Same as lf_flow_backward but also returns dL/dz in gz ([n][2][V]); for tests. */
@@ -178,17 +189,6 @@ int lf_flow_from_gauge(const lf_flow_model *m, const lf_gauge *f, double *theta)
 
 /* ---------------------------------------------------------------- training */
 typedef struct {
-  double lr, beta1, beta2, eps;
-  long t;      /* steps taken                                                */
-  size_t n;
-  double *m, *v; /* moments (owned)                                           */
-} lf_flow_adam;
-int lf_flow_adam_init(lf_flow_adam *opt, const lf_flow_model *m, double lr);
-void lf_flow_adam_clear(lf_flow_adam *opt);
-/* PyTorch Adam update of the model parameters with the model gradient. */
-void lf_flow_adam_step(lf_flow_adam *opt, lf_flow_model *m);
-
-typedef struct {
   double loss;       /* mean(log q + S)                                          */
   double loss_err;   /* standard error of the mean                                */
   double ess;        /* effective sample size / batch, from the batch weights    */
@@ -196,11 +196,13 @@ typedef struct {
   double grad_norm;
 } lf_flow_step_stats;
 
-/* One reverse-KL step: prior sample (tag step), forward, action, loss, backward, Adam.
- * Reparameterisation gradient of L = mean_b (log q(x_b) + S(x_b)).
+/* One reverse-KL step: prior sample (tag step), forward, action, loss, backward, then
+ * lf_nn_adam_step(opt, lr, ...) (lr < 0: opt->cfg.lr; take it from lf_nn_lr_at).
+ * Reparameterisation gradient of L = mean_b (log q(x_b) + S(x_b)). opt must have
+ * lf_flow_model_nparams(m) moments (LF_ESTATE otherwise).
  * LF_ENAN (parameters untouched) if the loss or a gradient is not finite. */
-int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_flow_adam *opt, uint64_t seed,
-                       long step, lf_flow_step_stats *st);
+int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
+                       uint64_t seed, long step, lf_flow_step_stats *st);
 /* Only loss and gradient (no update). */
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
                       lf_flow_step_stats *st);
@@ -208,13 +210,21 @@ int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long s
 double lf_flow_ess(const double *logw, long n);
 
 /* ---------------------------------------------------------------- files */
-/* safetensors: tensors "params", "adam_m", "adam_v" (F64) and string metadata
- * (format, config, step, seed, adam_t, lr). Atomic write. opt may be NULL. */
-int lf_flow_save(const lf_flow_model *m, const lf_flow_adam *opt, long step, uint64_t seed,
+/* safetensors via the nn module (docs/flows.md "Files"): `path` holds the parameter store
+ * (lf_nn_params_save: one F64 tensor per conv weight/bias, PyTorch names and shapes) and
+ * string metadata format, config, step, seed, adam_step; if opt is not NULL its state
+ * goes to the companion file lf_flow_opt_path(path) (lf_nn_adam_save), written first.
+ * Both writes are atomic. */
+int lf_flow_save(const lf_flow_model *m, const lf_nn_adam *opt, long step, uint64_t seed,
                  const char *path);
-/* Load: allocates *m (and fills opt if not NULL: allocates its moments). */
-int lf_flow_load(lf_flow_model **m, lf_flow_adam *opt, long *step, uint64_t *seed,
+/* Load: allocates *m; if opt is not NULL, initialises it (caller clears it with
+ * lf_nn_adam_clear) and restores it from the companion file, which must exist and match
+ * the model file's adam_step (LF_ESTATE otherwise). step, seed may be NULL. */
+int lf_flow_load(lf_flow_model **m, lf_nn_adam *opt, long *step, uint64_t *seed,
                  const char *path);
+/* Companion optimizer file of a model file: "DIR/model.safetensors" ->
+ * "DIR/model.opt.safetensors" (".opt.safetensors" appended to other names). */
+int lf_flow_opt_path(const char *path, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,18 @@
 /*
- * checkpoint.c -- flow model files in the safetensors format
- * (https://github.com/huggingface/safetensors): u64 little-endian header length, JSON
- * header, raw little-endian data. Tensors: "params" (F64 [nparams]) and, for training
- * checkpoints, "adam_m", "adam_v". String metadata: format, config (lf_flow_config_format),
- * step, seed, adam_t, lr. The header is written and read here directly (a fixed, small
- * schema), so the flow module does not depend on a JSON library.
- * Writes are atomic (lf_write_file_atomic). Thread contract: serial.
+ * checkpoint.c -- flow model files, written and read with the nn module's safetensors
+ * code (lf_nn_params_save/load, lf_nn_adam_save/load; format in docs/nn.md and
+ * docs/flows.md "Files").
+ *
+ *   PATH             the parameter store: tensors "layer<l>.net.<i>.weight" [cout][cin][k][k]
+ *                    and "layer<l>.net.<i>.bias" [cout] (F64, PyTorch Conv2d layout), string
+ *                    metadata format, config (lf_flow_config_format), step, seed, adam_step
+ *   PATH.opt         "<PATH without .safetensors>.opt.safetensors": nn's Adam state
+ *                    (adam.m, adam.v, adam.step + its configuration), training checkpoints only
+ *
+ * Both files are written atomically; the optimizer file first, so a crash between the two
+ * leaves the model file's adam_step different from the optimizer's step, which the
+ * loader reports instead of resuming from a torn checkpoint.
+ * Thread contract: serial.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -16,155 +23,103 @@
 
 #include "internal.h"
 
-#define FORMAT_TAG "latflow-flow-u1-v1"
+#define FORMAT_TAG "latflow-flow-u1-v2"
+#define OPT_SUFFIX ".opt.safetensors"
 
-int lf_flow_save(const lf_flow_model *m, const lf_flow_adam *opt, long step, uint64_t seed,
+int lf_flow_opt_path(const char *path, char *buf, size_t n) {
+  size_t len = strlen(path);
+  const char *ext = ".safetensors";
+  size_t el = strlen(ext);
+  if (len >= el && !strcmp(path + len - el, ext)) len -= el;
+  int w = snprintf(buf, n, "%.*s%s", (int)len, path, OPT_SUFFIX);
+  if (w < 0 || (size_t)w >= n)
+    return LF_ERROR(LF_EINVAL, "model path '%s' is too long; use a shorter directory", path);
+  return LF_OK;
+}
+
+int lf_flow_save(const lf_flow_model *m, const lf_nn_adam *opt, long step, uint64_t seed,
                  const char *path) {
-  const size_t n = m->nparams, nb = n * sizeof(double);
-  char cfg[512], hdr[2048];
-  lf_flow_config_format(&m->cfg, cfg, sizeof cfg);
-  int ntens = opt ? 3 : 1;
-  int len = snprintf(hdr, sizeof hdr,
-                     "{\"__metadata__\":{\"format\":\"" FORMAT_TAG "\",\"config\":\"%s\","
-                     "\"step\":\"%ld\",\"seed\":\"%" PRIu64 "\",\"adam_t\":\"%ld\","
-                     "\"lr\":\"%.17g\"},"
-                     "\"params\":{\"dtype\":\"F64\",\"shape\":[%zu],\"data_offsets\":[0,%zu]}",
-                     cfg, step, seed, opt ? opt->t : 0L, opt ? opt->lr : 0.0, n, nb);
-  if (opt)
-    len += snprintf(hdr + len, sizeof hdr - (size_t)len,
-                    ",\"adam_m\":{\"dtype\":\"F64\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}"
-                    ",\"adam_v\":{\"dtype\":\"F64\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
-                    n, nb, 2 * nb, n, 2 * nb, 3 * nb);
-  len += snprintf(hdr + len, sizeof hdr - (size_t)len, "}");
-  while (len % 8) hdr[len++] = ' ';
-  size_t total = 8 + (size_t)len + (size_t)ntens * nb;
-  unsigned char *buf = lf_alloc(total);
-  if (!buf) return LF_ERROR(LF_ENOMEM, "out of memory writing %s", path);
-  uint64_t hl = (uint64_t)len;
-  for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(hl >> (8 * i));
-  memcpy(buf + 8, hdr, (size_t)len);
-  memcpy(buf + 8 + len, m->params, nb);
+  char cfg[512], buf[64], opath[4096];
   if (opt) {
-    memcpy(buf + 8 + len + nb, opt->m, nb);
-    memcpy(buf + 8 + len + 2 * nb, opt->v, nb);
+    if (opt->n != m->P.n)
+      return LF_ERROR(LF_ESTATE, "the optimizer holds %zu moments but the flow has %zu "
+                                 "parameters", opt->n, m->P.n);
+    LF_CHECK(lf_flow_opt_path(path, opath, sizeof opath));
+    int rc = lf_nn_adam_save(opt, opath);
+    if (rc) return lf_error_context(rc, "saving the optimizer state of the flow");
   }
-  int rc = lf_write_file_atomic(path, buf, total);
-  lf_free(buf);
+  lf_nn_meta meta;
+  lf_nn_meta_init(&meta);
+  lf_flow_config_format(&m->cfg, cfg, sizeof cfg);
+  int rc = lf_nn_meta_set(&meta, "format", FORMAT_TAG);
+  if (!rc) rc = lf_nn_meta_set(&meta, "config", cfg);
+  snprintf(buf, sizeof buf, "%ld", step);
+  if (!rc) rc = lf_nn_meta_set(&meta, "step", buf);
+  snprintf(buf, sizeof buf, "%" PRIu64, seed);
+  if (!rc) rc = lf_nn_meta_set(&meta, "seed", buf);
+  if (opt) snprintf(buf, sizeof buf, "%ld", opt->step);
+  else snprintf(buf, sizeof buf, "none");
+  if (!rc) rc = lf_nn_meta_set(&meta, "adam_step", buf);
+  if (!rc) rc = lf_nn_params_save(&m->P, path, &meta);
+  lf_nn_meta_clear(&meta);
   if (rc) return lf_error_context(rc, "saving the flow model");
   return LF_OK;
 }
 
-/* value of a string metadata entry "key":"value" */
-static int meta_str(const char *hdr, const char *key, char *out, size_t n) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":\"", key);
-  const char *p = strstr(hdr, pat);
-  if (!p) return -1;
-  p += strlen(pat);
-  const char *e = strchr(p, '"');
-  if (!e || (size_t)(e - p) >= n) return -1;
-  memcpy(out, p, (size_t)(e - p));
-  out[e - p] = 0;
-  return 0;
-}
-
-/* data offsets of tensor `name`; -1 if absent */
-static int tensor_range(const char *hdr, const char *name, size_t *a, size_t *b) {
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":{", name);
-  const char *p = strstr(hdr, pat);
-  if (!p) return -1;
-  if (!strstr(p, "\"dtype\":\"F64\"")) return -2;
-  const char *q = strstr(p, "\"data_offsets\":[");
-  if (!q) return -2;
-  unsigned long long x, y;
-  if (sscanf(q, "\"data_offsets\":[%llu,%llu]", &x, &y) != 2) return -2;
-  *a = (size_t)x, *b = (size_t)y;
-  return 0;
-}
-
-int lf_flow_load(lf_flow_model **out, lf_flow_adam *opt, long *step, uint64_t *seed,
+int lf_flow_load(lf_flow_model **out, lf_nn_adam *opt, long *step, uint64_t *seed,
                  const char *path) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return LF_ERROR(LF_EIO, "cannot open model file '%s'; check the path (a training "
-                                  "run writes DIR/model.safetensors)", path);
-  unsigned char lb[8];
-  char *hdr = NULL;
-  unsigned char *data = NULL;
+  if (opt) memset(opt, 0, sizeof *opt);
+  lf_nn_st_file *f = NULL;
+  int rc = lf_nn_st_open(path, &f);
+  if (rc)
+    return lf_error_context(rc, "loading the flow model (a training run writes "
+                                "DIR/model.safetensors)");
+  lf_nn_meta meta;
+  lf_nn_meta_init(&meta);
+  rc = lf_nn_st_meta(f, &meta);
+  lf_nn_st_close(f);
   lf_flow_model *m = NULL;
-  int rc = LF_OK;
-  if (fread(lb, 1, 8, f) != 8) {
-    rc = LF_ERROR(LF_EFORMAT, "'%s' is too short to be a safetensors file", path);
-    goto done;
-  }
-  uint64_t hl = 0;
-  for (int i = 0; i < 8; i++) hl |= (uint64_t)lb[i] << (8 * i);
-  if (hl < 2 || hl > (1u << 24)) {
-    rc = LF_ERROR(LF_EFORMAT, "'%s' is not a safetensors file (header length %" PRIu64 ")",
-                  path, hl);
-    goto done;
-  }
-  hdr = lf_alloc((size_t)hl + 1);
-  if (!hdr || fread(hdr, 1, (size_t)hl, f) != (size_t)hl) {
-    rc = LF_ERROR(hdr ? LF_EFORMAT : LF_ENOMEM, "cannot read the header of '%s'", path);
-    goto done;
-  }
-  hdr[hl] = 0;
-  char fmt[64], cfgs[512], tmp[64];
-  if (meta_str(hdr, "format", fmt, sizeof fmt) || strcmp(fmt, FORMAT_TAG)) {
-    rc = LF_ERROR(LF_EFORMAT, "'%s' is not a latflow U(1) flow model (format tag missing or "
-                              "different); pass a file written by 'latflow train'", path);
-    goto done;
-  }
+  const char *fmt = lf_nn_meta_get(&meta, "format");
+  const char *cfgs = lf_nn_meta_get(&meta, "config");
   lf_flow_config cfg;
-  if (meta_str(hdr, "config", cfgs, sizeof cfgs)) {
+  if (!rc && (!fmt || strcmp(fmt, FORMAT_TAG)))
+    rc = LF_ERROR(LF_EFORMAT, "'%s' is not a latflow U(1) flow model of this version (format "
+                              "'%s', expected '" FORMAT_TAG "'); pass a file written by "
+                              "'latflow train' (retrain models of older versions)", path,
+                  fmt ? fmt : "missing");
+  if (!rc && !cfgs)
     rc = LF_ERROR(LF_EFORMAT, "'%s' has no flow configuration in its metadata", path);
-    goto done;
-  }
-  rc = lf_flow_config_parse(cfgs, &cfg);
-  if (rc) goto done;
-  rc = lf_flow_model_alloc(&m, &cfg, 0);
-  if (rc) goto done;
-  const size_t nb = m->nparams * sizeof(double);
-  size_t a, b;
-  if (tensor_range(hdr, "params", &a, &b) || b - a != nb) {
-    rc = LF_ERROR(LF_EFORMAT, "'%s': tensor 'params' missing or of the wrong size for the "
-                              "configuration '%s'", path, cfgs);
-    goto done;
-  }
-  int has_adam = !tensor_range(hdr, "adam_m", &a, &b) && b - a == nb &&
-                 !tensor_range(hdr, "adam_v", &a, &b) && b - a == nb;
-  size_t need = has_adam ? 3 * nb : nb;
-  data = lf_alloc(need);
-  if (!data || fread(data, 1, need, f) != need) {
-    rc = LF_ERROR(data ? LF_EFORMAT : LF_ENOMEM, "'%s' is truncated (expected %zu data bytes)",
-                  path, need);
-    goto done;
-  }
-  memcpy(m->params, data, nb);
-  for (size_t i = 0; i < m->nparams; i++)
-    if (!isfinite(m->params[i])) {
+  if (!rc) rc = lf_flow_config_parse(cfgs, &cfg);
+  if (!rc) rc = lf_flow_model_alloc(&m, &cfg, 0);
+  if (!rc) rc = lf_nn_params_load(&m->P, path, NULL);
+  for (size_t i = 0; !rc && i < m->P.n; i++)
+    if (!isfinite(m->P.data[i]))
       rc = LF_ERROR(LF_ENAN, "'%s' contains non-finite parameters", path);
-      goto done;
+  if (!rc && opt) {
+    char opath[4096];
+    lf_nn_adam_cfg ac = lf_nn_adam_defaults();
+    rc = lf_flow_opt_path(path, opath, sizeof opath);
+    if (!rc) rc = lf_nn_adam_init(opt, m->P.n, &ac);
+    if (!rc) {
+      rc = lf_nn_adam_load(opt, opath);
+      if (rc) lf_error_context(rc, "resuming needs the optimizer file written with the model");
     }
-  if (step) *step = meta_str(hdr, "step", tmp, sizeof tmp) ? 0 : atol(tmp);
-  if (seed) *seed = meta_str(hdr, "seed", tmp, sizeof tmp) ? 0 : strtoull(tmp, NULL, 10);
-  if (opt) {
-    double lr = meta_str(hdr, "lr", tmp, sizeof tmp) ? 1e-3 : atof(tmp);
-    rc = lf_flow_adam_init(opt, m, lr > 0 ? lr : 1e-3);
-    if (rc) goto done;
-    if (has_adam) {
-      memcpy(opt->m, data + nb, nb);
-      memcpy(opt->v, data + 2 * nb, nb);
-      opt->t = meta_str(hdr, "adam_t", tmp, sizeof tmp) ? 0 : atol(tmp);
-    }
+    const char *as = lf_nn_meta_get(&meta, "adam_step");
+    if (!rc && (!as || strtol(as, NULL, 10) != opt->step || !strcmp(as, "none")))
+      rc = LF_ERROR(LF_ESTATE, "'%s' was saved with Adam at step %s but '%s' holds step %ld "
+                               "(a checkpoint interrupted between the two files?); the files do "
+                               "not belong together", path, as ? as : "(missing)", opath,
+                    opt->step);
   }
-done:
-  fclose(f);
-  lf_free(hdr);
-  lf_free(data);
+  if (!rc) {
+    const char *st = lf_nn_meta_get(&meta, "step"), *sd = lf_nn_meta_get(&meta, "seed");
+    if (step) *step = st ? strtol(st, NULL, 10) : 0;
+    if (seed) *seed = sd ? strtoull(sd, NULL, 10) : 0;
+  }
+  lf_nn_meta_clear(&meta);
   if (rc) {
+    if (opt) lf_nn_adam_clear(opt);
     lf_flow_model_free(m);
     return rc;
   }

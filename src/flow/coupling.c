@@ -11,7 +11,12 @@
  * The link update theta' = theta + (h(P) - P) realises P -> h(P); since the context is
  * gauge invariant and unchanged, the map is gauge equivariant and triangular with
  *     log|det J| = sum_{active P} log h'(P).
- * Thread contract: pure functions of their arguments; w is per caller (per sample).
+ * The context network of every layer is an lf_nn_convnet (src/nn) evaluated on the whole
+ * batch at once; the plaquettes, features and transforms around it are per sample.
+ * Thread contract: per-sample loops are OpenMP static loops writing disjoint data; the
+ * nn calls are bitwise independent of the thread count (nn.h), and the flow's nets use
+ * the batch-lane kernels for every batch size (model.c), so each sample's result does not
+ * depend on the batch it is in either.
  */
 #include <math.h>
 #include <string.h>
@@ -24,11 +29,10 @@ void lf_flow_plaquettes(const lf_flow_model *m, const double *theta, double *P) 
   for (long s = 0; s < V; s++) P[s] = t0[s] + t1[m->up0[s]] - t0[m->up1[s]] - t1[s];
 }
 
-/* context features + CNN; returns pointer to the network output [ntp][V] */
-static double *context(const lf_flow_model *m, const lf_flow_layer *ly, const double *P,
-                       lf_flow_lwork *w) {
+/* cos/sin(mask * P) features of one sample, f [ch0][V] */
+static void features(const lf_flow_model *m, const lf_flow_layer *ly, const double *P,
+                     double *f) {
   const long V = m->V;
-  double *f = w->act;
   for (long s = 0; s < V; s++) {
     if (ly->frozen[s] != 0) { /* cos/sin(frozen mask * P): 1, 0 off the frozen set */
       f[s] = cos(P[s]);
@@ -52,95 +56,143 @@ static double *context(const lf_flow_model *m, const lf_flow_layer *ly, const do
         }
       }
     }
-  double *out;
-  lf_flow_cnn_forward(&m->cnn, m->params + ly->poff, w->act, w->scratch, &out);
-  return out;
 }
 
-void lf_flow_coupling_forward(const lf_flow_model *m, int l, const double *in, double *out,
-                              double *logJ, lf_flow_lwork *w) {
+/* plaquettes + features of samples 0..n-1 into layer l's slots, then the network */
+static int context(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, const double *th,
+                   int save) {
   const lf_flow_layer *ly = &m->layers[l];
-  const long V = m->V;
-  const int ntp = m->ntp;
-  lf_flow_plaquettes(m, in, w->plaq);
-  const double *net = context(m, ly, w->plaq, w);
-  if (out != in) memcpy(out, in, 2 * (size_t)V * sizeof *out);
-  double lj = 0;
-  for (int j = 0; j < ly->nact; j++) {
-    int ps = ly->aplaq[j];
-    double p[LF_FLOW_MAXTP], y, ld;
-    for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * (size_t)V + (size_t)ps];
-    lf_flow_transform_forward(&m->cfg.tr, w->plaq[ps], p, &y, &ld);
-    out[(size_t)ly->mu * (size_t)V + (size_t)ly->alink[j]] += y - w->plaq[ps];
-    lj += ld;
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  double *plaq = wb->plaq + (size_t)l * B * V, *feat = wb->feat + (size_t)l * B * ch0 * V;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    lf_flow_plaquettes(m, th + (size_t)b * 2 * V, plaq + (size_t)b * V);
+    features(m, ly, plaq + (size_t)b * V, feat + (size_t)b * ch0 * V);
   }
-  *logJ = lj;
-}
-
-int lf_flow_coupling_inverse(const lf_flow_model *m, int l, const double *in, double *out,
-                             double *logJ, lf_flow_lwork *w) {
-  const lf_flow_layer *ly = &m->layers[l];
-  const long V = m->V;
-  const int ntp = m->ntp;
-  lf_flow_plaquettes(m, in, w->plaq); /* frozen plaquettes are those of the input */
-  const double *net = context(m, ly, w->plaq, w);
-  if (out != in) memcpy(out, in, 2 * (size_t)V * sizeof *out);
-  double lj = 0;
-  for (int j = 0; j < ly->nact; j++) {
-    int ps = ly->aplaq[j];
-    double p[LF_FLOW_MAXTP], x, y, ld;
-    for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * (size_t)V + (size_t)ps];
-    LF_CHECK(lf_flow_transform_inverse(&m->cfg.tr, w->plaq[ps], p, &x));
-    lf_flow_transform_forward(&m->cfg.tr, x, p, &y, &ld);
-    /* theta = theta' - (y - x): equal to the forward input modulo 2 pi */
-    out[(size_t)ly->mu * (size_t)V + (size_t)ly->alink[j]] -= y - x;
-    lj += ld;
-  }
-  *logJ = lj;
+  double *out = wb->out + (size_t)l * B * (size_t)m->ntp * V;
+  int rc = lf_nn_convnet_forward(&ly->net, &m->P, n, feat, out, &wb->arena,
+                                 save ? &wb->saved[l] : NULL);
+  if (rc) return lf_error_context(rc, "context network of flow layer %d", l);
   return LF_OK;
 }
 
-void lf_flow_coupling_backward(const lf_flow_model *m, int l, double *g, double gl, double *gw,
-                               lf_flow_lwork *w) {
+int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                             double *logJ, int save) {
+  LF_CHECK(context(m, wb, l, n, th, save));
   const lf_flow_layer *ly = &m->layers[l];
-  const long V = m->V;
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int ntp = m->ntp;
-  const double *P = w->plaq;
-  const double *net = w->act + lf_flow_cnn_act_size(&m->cnn) - (size_t)ntp * (size_t)V;
-  memset(w->gP, 0, (size_t)V * sizeof *w->gP);
-  memset(w->gout, 0, (size_t)ntp * (size_t)V * sizeof *w->gout);
-  for (int j = 0; j < ly->nact; j++) {
-    int ps = ly->aplaq[j];
-    double p[LF_FLOW_MAXTP], gp[LF_FLOW_MAXTP], gx;
-    for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * (size_t)V + (size_t)ps];
-    double gy = g[(size_t)ly->mu * (size_t)V + (size_t)ly->alink[j]];
-    lf_flow_transform_backward(&m->cfg.tr, P[ps], p, gy, gl, &gx, gp);
-    w->gP[ps] += gx - gy; /* theta' = theta + h(P) - P */
-    for (int c = 0; c < ntp; c++) w->gout[(size_t)c * (size_t)V + (size_t)ps] = gp[c];
-  }
-  lf_flow_cnn_backward(&m->cnn, m->params + ly->poff, w->act, w->gout, w->gfeat, gw + ly->poff,
-                       w->scratch);
-  const double *feat = w->act; /* cos P, sin P on frozen sites (saved by the forward) */
-  for (long s = 0; s < V; s++)
-    if (ly->frozen[s] != 0) w->gP[s] += -w->gfeat[s] * feat[V + s] + w->gfeat[V + s] * feat[s];
-  if (m->cfg.rect_context)
-    for (int d = 0; d < 2; d++) {
-      const int *nbr = d == 0 ? m->up0 : m->up1;
-      const double *mk = ly->rect + (size_t)d * (size_t)V;
-      const size_t c0 = (size_t)(2 + 2 * d) * (size_t)V, c1 = c0 + (size_t)V;
-      for (long s = 0; s < V; s++)
-        if (mk[s] != 0) {
-          double gR = -w->gfeat[c0 + s] * feat[c1 + s] + w->gfeat[c1 + s] * feat[c0 + s];
-          w->gP[s] += gR;
-          w->gP[nbr[s]] += gR;
-        }
+  const double *plaq = wb->plaq + (size_t)l * B * V;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const double *P = plaq + (size_t)b * V, *net = out + (size_t)b * (size_t)ntp * V;
+    double *t = th + (size_t)b * 2 * V + (size_t)ly->mu * V;
+    double lj = 0;
+    for (int j = 0; j < ly->nact; j++) {
+      int ps = ly->aplaq[j];
+      double p[LF_FLOW_MAXTP], y, ld;
+      for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
+      lf_flow_transform_forward(&m->cfg.tr, P[ps], p, &y, &ld);
+      t[ly->alink[j]] += y - P[ps];
+      lj += ld;
     }
-  double *g0 = g, *g1 = g + V;
-  for (long s = 0; s < V; s++) {
-    double gp = w->gP[s];
-    g0[s] += gp;
-    g1[m->up0[s]] += gp;
-    g0[m->up1[s]] -= gp;
-    g1[s] -= gp;
+    logJ[b] = lj;
   }
+  return LF_OK;
+}
+
+int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                             double *logJ) {
+  /* frozen plaquettes (hence the context) are those of the input */
+  LF_CHECK(context(m, wb, l, n, th, 0));
+  const lf_flow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
+  const int ntp = m->ntp;
+  const double *plaq = wb->plaq + (size_t)l * B * V;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (int b = 0; b < n; b++) {
+    const double *P = plaq + (size_t)b * V, *net = out + (size_t)b * (size_t)ntp * V;
+    double *t = th + (size_t)b * 2 * V + (size_t)ly->mu * V;
+    double lj = 0;
+    for (int j = 0; j < ly->nact; j++) {
+      int ps = ly->aplaq[j];
+      double p[LF_FLOW_MAXTP], x, y, ld;
+      for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
+      if (lf_flow_transform_inverse(&m->cfg.tr, P[ps], p, &x)) {
+        bad = 1;
+        break;
+      }
+      lf_flow_transform_forward(&m->cfg.tr, x, p, &y, &ld);
+      /* theta = theta' - (y - x): equal to the forward input modulo 2 pi */
+      t[ly->alink[j]] -= y - x;
+      lj += ld;
+    }
+    logJ[b] = lj;
+  }
+  if (bad)
+    return LF_ERROR(LF_ENOCONV, "inverting the plaquette transform of flow layer %d failed; "
+                                "the model parameters are probably not finite", l);
+  return LF_OK;
+}
+
+int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *g,
+                              const double *gl) {
+  const lf_flow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  const int ntp = m->ntp;
+  const double *plaq = wb->plaq + (size_t)l * B * V;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  const double *feat = wb->feat + (size_t)l * B * ch0 * V;
+  /* transforms: dL/dP of the active plaquettes and dL/d(network output) */
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const double *P = plaq + (size_t)b * V, *net = out + (size_t)b * (size_t)ntp * V;
+    const double *gt = g + (size_t)b * 2 * V + (size_t)ly->mu * V;
+    double *gP = wb->gP + (size_t)b * V, *gout = wb->gout + (size_t)b * (size_t)ntp * V;
+    memset(gP, 0, V * sizeof *gP);
+    memset(gout, 0, (size_t)ntp * V * sizeof *gout);
+    for (int j = 0; j < ly->nact; j++) {
+      int ps = ly->aplaq[j];
+      double p[LF_FLOW_MAXTP], gp[LF_FLOW_MAXTP], gx;
+      for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
+      double gy = gt[ly->alink[j]];
+      lf_flow_transform_backward(&m->cfg.tr, P[ps], p, gy, gl[b], &gx, gp);
+      gP[ps] += gx - gy; /* theta' = theta + h(P) - P */
+      for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)ps] = gp[c];
+    }
+  }
+  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  if (rc) return lf_error_context(rc, "context network of flow layer %d (backward)", l);
+  /* features -> plaquettes -> links */
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const double *f = feat + (size_t)b * ch0 * V, *gf = wb->gfeat + (size_t)b * ch0 * V;
+    double *gP = wb->gP + (size_t)b * V;
+    for (size_t s = 0; s < V; s++)
+      if (ly->frozen[s] != 0) gP[s] += -gf[s] * f[V + s] + gf[V + s] * f[s];
+    if (m->cfg.rect_context)
+      for (int d = 0; d < 2; d++) {
+        const int *nbr = d == 0 ? m->up0 : m->up1;
+        const double *mk = ly->rect + (size_t)d * V;
+        const size_t c0 = (size_t)(2 + 2 * d) * V, c1 = c0 + V;
+        for (size_t s = 0; s < V; s++)
+          if (mk[s] != 0) {
+            double gR = -gf[c0 + s] * f[c1 + s] + gf[c1 + s] * f[c0 + s];
+            gP[s] += gR;
+            gP[nbr[s]] += gR;
+          }
+      }
+    double *g0 = g + (size_t)b * 2 * V, *g1 = g0 + V;
+    for (size_t s = 0; s < V; s++) {
+      double gp = gP[s];
+      g0[s] += gp;
+      g1[m->up0[s]] += gp;
+      g0[m->up1[s]] -= gp;
+      g1[s] -= gp;
+    }
+  }
+  return LF_OK;
 }

@@ -5,9 +5,11 @@
  *
  * Math: docs/flows.md (Kanwar et al. 2003.06413; Albergo et al. 2101.08176).
  * log q(x) = log r(z) - sum_l log|det J_l|,  x = f_L o ... o f_1 (z).
- * Thread contract: batch functions run one OpenMP loop over samples (static schedule);
- * each sample has its own activations and gradient buffer, and the per-sample gradients
- * are summed in sample order, so all results are independent of the thread count.
+ * The context networks are lf_nn_convnet stacks in one lf_nn_params store (src/nn).
+ * Thread contract: the passes run layer by layer over the whole batch (coupling.c):
+ * OpenMP loops over samples around one batched nn call per layer; the nn calls are
+ * bitwise independent of the thread count and accumulate weight gradients in a fixed
+ * order, so all results are independent of the thread count.
  */
 #include <math.h>
 #include <stdio.h>
@@ -58,11 +60,6 @@ int lf_flow_preset_training(const char *name, lf_flow_train_defaults *d) {
   d->steps = 1000, d->batch = 64, d->lr = 1e-3, d->lr_min = 1e-3;
   if (!strcmp(name, "u1-best")) d->steps = 4000, d->lr = 2e-3, d->lr_min = 1e-4;
   return LF_OK;
-}
-
-double lf_flow_lr_at(double lr, double lr_min, long step, long steps) {
-  if (steps <= 0 || lr_min == lr) return lr;
-  return lr_min + 0.5 * (lr - lr_min) * (1 + cos(LF_PI * (double)step / (double)steps));
 }
 
 int lf_flow_config_check(const lf_flow_config *c) {
@@ -146,10 +143,11 @@ void lf_flow_model_free(lf_flow_model *m) {
       lf_free(m->layers[l].aplaq);
       lf_free(m->layers[l].frozen);
       lf_free(m->layers[l].rect);
+      lf_nn_convnet_clear(&m->layers[l].net);
     }
   lf_free(m->layers);
-  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1), lf_free(m->pidx), lf_free(m->voff), lf_free(m->prow);
-  lf_free(m->params), lf_free(m->grad);
+  lf_free(m->up0), lf_free(m->up1), lf_free(m->dn0), lf_free(m->dn1);
+  lf_nn_params_clear(&m->P);
   lf_free(m);
 }
 
@@ -157,6 +155,49 @@ static int site(const lf_flow_model *m, int x, int y) {
   x = ((x % m->L0) + m->L0) % m->L0;
   y = ((y % m->L1) + m->L1) % m->L1;
   return x + m->L0 * y;
+}
+
+/* Context network of layer l: periodic convs ch0 -> hidden... -> ntp, LeakyReLU between,
+ * PyTorch's default init. The batch-lane kernels are forced (not only for batch >= 8) so
+ * that a sample's output does not depend on the batch size (sampling with any --batch
+ * gives the same chain); if the lattice is too large for their neighbour table the
+ * default (AUTO) stays. */
+static int make_net(lf_flow_model *m, int l, uint64_t seed) {
+  const lf_flow_config *cfg = &m->cfg;
+  lf_nn_convnet_cfg nc;
+  memset(&nc, 0, sizeof nc);
+  nc.nd = 2;
+  nc.L[0] = m->L0, nc.L[1] = m->L1, nc.L[2] = nc.L[3] = 1;
+  nc.kernel = cfg->kernel;
+  nc.nlayers = cfg->nhidden + 1;
+  nc.channels[0] = m->ch0;
+  for (int i = 0; i < cfg->nhidden; i++) nc.channels[i + 1] = cfg->hidden[i];
+  nc.channels[nc.nlayers] = m->ntp;
+  nc.act = LF_NN_ACT_LEAKY_RELU;
+  nc.act_param = cfg->leak;
+  nc.out_act = LF_NN_ACT_NONE;
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "layer%d.net", l);
+  lf_nn_convnet *net = &m->layers[l].net;
+  LF_CHECK(lf_nn_convnet_init(net, &nc, &m->P, prefix));
+  for (int i = 0; i < nc.nlayers; i++)
+    if (lf_nn_conv_set_method(&net->conv[i], LF_NN_CONV_LANES)) lf_error_clear();
+  /* PyTorch's Conv2d default init, U(+-1/sqrt(fan_in)) for weight and bias, drawn in the
+   * order weight, bias from the Philox stream (seed, TAG(INIT, layer), conv): the same
+   * values the flow's own CNN had before it moved to nn, so a seed gives the same initial
+   * model as before (and the checks of tests/flow evaluate the same functions). */
+  for (int i = 0; i < nc.nlayers; i++) {
+    lf_rng rg;
+    lf_rng_init(&rg, seed, LF_RNG_TAG(LF_RNG_PURPOSE_INIT, (uint64_t)l), (uint64_t)i);
+    double bound = 1.0 / sqrt((double)(nc.channels[i] * nc.kernel * nc.kernel));
+    const int t[2] = {net->widx[i], net->bidx[i]};
+    for (int q = 0; q < 2; q++) {
+      double *p = lf_nn_params_ptr(&m->P, t[q]);
+      for (size_t j = 0; j < m->P.info[t[q]].size; j++)
+        p[j] = bound * (2.0 * lf_rng_uniform(&rg) - 1.0);
+    }
+  }
+  return LF_OK;
 }
 
 int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t seed) {
@@ -167,54 +208,27 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
   m->cfg = *cfg;
   m->L0 = cfg->L[0], m->L1 = cfg->L[1];
   m->V = (long)m->L0 * m->L1;
+  lf_nn_params_init(&m->P);
   const long V = m->V;
-  const int k = cfg->kernel, r = k / 2;
   m->up0 = lf_alloc((size_t)V * sizeof(int));
   m->up1 = lf_alloc((size_t)V * sizeof(int));
   m->dn0 = lf_alloc((size_t)V * sizeof(int));
   m->dn1 = lf_alloc((size_t)V * sizeof(int));
-  m->voff = lf_alloc((size_t)V / 4 * sizeof(int));
   m->layers = lf_alloc((size_t)cfg->nlayers * sizeof *m->layers);
-  const int PP = m->L0 + k - 1, PQ = m->L1 + k - 1;
-  m->pidx = lf_alloc((size_t)(PP * PQ) * sizeof(int));
-  m->prow = lf_alloc((size_t)PQ * sizeof(int));
-  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->voff || !m->prow || !m->layers || !m->pidx) goto nomem;
-  for (int py = 0; py < PQ; py++) m->prow[py] = ((py - r) % m->L1 + m->L1) % m->L1;
-  for (int py = 0; py < PQ; py++)
-    for (int px = 0; px < PP; px++) m->pidx[py * PP + px] = site(m, px - r, py - r);
+  int rc = LF_OK;
+  if (!m->up0 || !m->up1 || !m->dn0 || !m->dn1 || !m->layers) goto nomem;
   for (int y = 0; y < m->L1; y++)
     for (int x = 0; x < m->L0; x++) {
       int s = site(m, x, y);
       m->up0[s] = site(m, x + 1, y), m->dn0[s] = site(m, x - 1, y);
       m->up1[s] = site(m, x, y + 1), m->dn1[s] = site(m, x, y - 1);
-      if (x % 4 == 0) m->voff[s / 4] = y * PP + x;
     }
-  /* context network shape */
-  lf_flow_cnn *c = &m->cnn;
   m->ntp = lf_flow_transform_nparams(&cfg->tr);
-  c->nconv = cfg->nhidden + 1;
-  c->ch[0] = cfg->rect_context ? 6 : 2;
-  for (int i = 0; i < cfg->nhidden; i++) c->ch[i + 1] = cfg->hidden[i];
-  c->ch[c->nconv] = m->ntp;
-  c->k = k, c->V = V, c->leak = cfg->leak, 
-  c->L0 = m->L0, c->L1 = m->L1, c->pidx = m->pidx, c->voff = m->voff, c->prow = m->prow;
-  size_t off = 0;
-  for (int l = 0; l < c->nconv; l++) {
-    c->woff[l] = off;
-    off += (size_t)(c->ch[l + 1] * c->ch[l] * k * k);
-    c->boff[l] = off;
-    off += (size_t)c->ch[l + 1];
-  }
-  c->nparams = off;
-  m->nparams = off * (size_t)cfg->nlayers;
-  m->params = lf_alloc(m->nparams * sizeof(double));
-  m->grad = lf_alloc(m->nparams * sizeof(double));
-  if (!m->params || !m->grad) goto nomem;
+  m->ch0 = cfg->rect_context ? 6 : 2;
   /* masks */
   for (int l = 0; l < cfg->nlayers; l++) {
     lf_flow_layer *ly = &m->layers[l];
     ly->mu = l % 2, ly->off = (l / 2) % 4;
-    ly->poff = (size_t)l * c->nparams;
     int nu = 1 - ly->mu;
     ly->alink = lf_alloc((size_t)V * sizeof(int));
     ly->aplaq = lf_alloc((size_t)V * sizeof(int));
@@ -236,99 +250,71 @@ int lf_flow_model_alloc(lf_flow_model **out, const lf_flow_config *cfg, uint64_t
       ly->rect[s] = ly->frozen[s] * ly->frozen[m->up0[s]];
       ly->rect[V + s] = ly->frozen[s] * ly->frozen[m->up1[s]];
     }
-    /* PyTorch Conv2d default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
-    for (int j = 0; j < c->nconv; j++) {
-      lf_rng rg;
-      lf_rng_init(&rg, seed, LF_RNG_TAG(LF_RNG_PURPOSE_INIT, (uint64_t)l), (uint64_t)j);
-      double bound = 1.0 / sqrt((double)(c->ch[j] * k * k));
-      double *p = m->params + ly->poff + c->woff[j];
-      size_t nw = c->boff[j] - c->woff[j] + (size_t)c->ch[j + 1];
-      for (size_t i = 0; i < nw; i++) p[i] = bound * (2.0 * lf_rng_uniform(&rg) - 1.0);
-    }
+    rc = make_net(m, l, seed);
+    if (rc) goto fail;
   }
   *out = m;
   return LF_OK;
 nomem:
+  rc = LF_ERROR(LF_ENOMEM, "out of memory allocating a %dx%d flow model; use a smaller "
+                           "lattice or network", cfg->L[0], cfg->L[1]);
+fail:
   lf_flow_model_free(m);
-  return LF_ERROR(LF_ENOMEM, "out of memory allocating a %dx%d flow model; use a smaller "
-                             "lattice or network", cfg->L[0], cfg->L[1]);
+  return rc;
 }
 
 const lf_flow_config *lf_flow_model_config(const lf_flow_model *m) { return &m->cfg; }
 long lf_flow_model_volume(const lf_flow_model *m) { return m->V; }
-size_t lf_flow_model_nparams(const lf_flow_model *m) { return m->nparams; }
-double *lf_flow_model_params(lf_flow_model *m) { return m->params; }
-double *lf_flow_model_grad(lf_flow_model *m) { return m->grad; }
+size_t lf_flow_model_nparams(const lf_flow_model *m) { return m->P.n; }
+double *lf_flow_model_params(lf_flow_model *m) { return m->P.data; }
+double *lf_flow_model_grad(lf_flow_model *m) { return m->P.grad; }
+lf_nn_params *lf_flow_model_store(lf_flow_model *m) { return &m->P; }
 int lf_flow_model_nlayers(const lf_flow_model *m) { return m->cfg.nlayers; }
 
 /* ---------------------------------------------------------------- batch workspace */
-struct lf_flow_batch {
-  const lf_flow_model *m;
-  int batch;
-  size_t per, act, scr;
-  double *mem;
-};
-
-/* Per-sample block: theta[(L+1)][2V] | plaq[L][V] | act[L][act] | scratch | gP[V] |
- * gout[ntp][V] | gfeat[ch0][V] | g[2V] | logJ[L] | grad[nparams] */
-typedef struct {
-  double *theta, *plaq, *act, *scratch, *gP, *gout, *gfeat, *g, *logJ, *grad;
-} sample_ptrs;
-
-static sample_ptrs sample_at(const lf_flow_batch *wb, int b) {
-  const lf_flow_model *m = wb->m;
-  const size_t V = (size_t)m->V, L = (size_t)m->cfg.nlayers;
-  sample_ptrs p;
-  double *q = wb->mem + (size_t)b * wb->per;
-  p.theta = q, q += (L + 1) * 2 * V;
-  p.plaq = q, q += L * V;
-  p.act = q, q += L * wb->act;
-  p.scratch = q, q += wb->scr;
-  p.gP = q, q += V;
-  p.gout = q, q += (size_t)m->ntp * V;
-  p.gfeat = q, q += (size_t)m->cnn.ch[0] * V;
-  p.g = q, q += 2 * V;
-  p.logJ = q, q += (L + 7) / 8 * 8;
-  p.grad = q;
-  return p;
-}
-
-static lf_flow_lwork lwork_at(const lf_flow_batch *wb, const sample_ptrs *p, int l) {
-  lf_flow_lwork w;
-  w.plaq = p->plaq + (size_t)l * (size_t)wb->m->V;
-  w.act = p->act + (size_t)l * wb->act;
-  w.scratch = p->scratch;
-  w.gP = p->gP, w.gout = p->gout, w.gfeat = p->gfeat;
-  return w;
-}
-
 int lf_flow_batch_alloc(lf_flow_batch **out, const lf_flow_model *m, int batch) {
   *out = NULL;
   if (batch < 1)
     return LF_ERROR(LF_EINVAL, "batch size %d; use at least 1", batch);
   lf_flow_batch *wb = lf_alloc(sizeof *wb);
   if (!wb) return LF_ENOMEM;
-  const size_t V = (size_t)m->V, L = (size_t)m->cfg.nlayers;
-  wb->m = m, wb->batch = batch;
-  wb->act = (lf_flow_cnn_act_size(&m->cnn) + 7) / 8 * 8;
-  wb->scr = (lf_flow_cnn_scratch_size(&m->cnn) + 7) / 8 * 8;
-  wb->per = (L + 1) * 2 * V + L * V + L * wb->act + wb->scr + V + (size_t)m->ntp * V +
-            (size_t)m->cnn.ch[0] * V + 2 * V + (L + 7) / 8 * 8 + m->nparams;
-  wb->per = (wb->per + 7) / 8 * 8;
-  wb->mem = lf_alloc(wb->per * (size_t)batch * sizeof(double));
-  if (!wb->mem) {
-    lf_free(wb);
+  const size_t V = (size_t)m->V, L = (size_t)m->cfg.nlayers, B = (size_t)batch;
+  const size_t ntp = (size_t)m->ntp, ch0 = (size_t)m->ch0;
+  wb->m = m, wb->batch = batch, wb->fwd_n = -1;
+  /* every array below is a multiple of 8 doubles (64 bytes) when B is; round B up */
+  const size_t Bp = (B + 7) / 8 * 8;
+  size_t sizes[10] = {L * Bp * V, L * Bp * ch0 * V, L * Bp * ntp * V, Bp * 2 * V, Bp * V,
+                      Bp * ntp * V, Bp * ch0 * V, Bp, Bp, Bp};
+  size_t total = 0;
+  for (int i = 0; i < 10; i++) total += sizes[i];
+  size_t abytes = 0, scratch = 0;
+  for (int l = 0; l < m->cfg.nlayers; l++) {
+    abytes += lf_nn_convnet_saved_bytes(&m->layers[l].net, batch);
+    size_t a = lf_nn_convnet_arena_bytes(&m->layers[l].net, batch);
+    scratch = a > scratch ? a : scratch;
+  }
+  double *mem = lf_alloc(total * sizeof(double));
+  wb->saved = lf_alloc(L * sizeof *wb->saved);
+  if (!mem || !wb->saved || lf_arena_init(&wb->arena, abytes + scratch)) {
+    lf_free(mem);
+    lf_flow_batch_free(wb);
     return LF_ERROR(LF_ENOMEM, "out of memory for a flow batch of %d samples (%.0f MB); use a "
                                "smaller --batch", batch,
-                    (double)(wb->per * (size_t)batch) * 8e-6);
+                    ((double)total * 8.0 + (double)(abytes + scratch)) * 1e-6);
   }
+  double **ptr[10] = {&wb->plaq, &wb->feat, &wb->out, &wb->g, &wb->gP,
+                      &wb->gout, &wb->gfeat, &wb->lq, &wb->logJ, &wb->gl};
+  double *q = mem;
+  for (int i = 0; i < 10; i++) *ptr[i] = q, q += sizes[i];
   *out = wb;
   return LF_OK;
 }
 
 void lf_flow_batch_free(lf_flow_batch *wb) {
   if (!wb) return;
-  lf_free(wb->mem);
+  lf_free(wb->plaq); /* start of the one block */
+  lf_free(wb->saved);
+  lf_arena_clear(&wb->arena);
   lf_free(wb);
 }
 
@@ -349,20 +335,17 @@ int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const doub
   const size_t V2 = 2 * (size_t)m->V;
   const int L = m->cfg.nlayers;
   const double logr = lf_flow_prior_logp(m);
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < n; b++) {
-    sample_ptrs p = sample_at(wb, b);
-    memcpy(p.theta, z + (size_t)b * V2, V2 * sizeof(double));
-    double lq = logr;
-    for (int l = 0; l < L; l++) {
-      lf_flow_lwork w = lwork_at(wb, &p, l);
-      lf_flow_coupling_forward(m, l, p.theta + (size_t)l * V2, p.theta + (size_t)(l + 1) * V2,
-                               &p.logJ[l], &w);
-      lq -= p.logJ[l];
-    }
-    memcpy(x + (size_t)b * V2, p.theta + (size_t)L * V2, V2 * sizeof(double));
-    if (logq) logq[b] = lq;
+  wb->fwd_n = -1;
+  lf_arena_reset(&wb->arena);
+  if (n == 0) return LF_OK;
+  if (x != z) memcpy(x, z, (size_t)n * V2 * sizeof(double));
+  for (int b = 0; b < n; b++) wb->lq[b] = logr;
+  for (int l = 0; l < L; l++) {
+    LF_CHECK(lf_flow_coupling_forward(m, wb, l, n, x, wb->logJ, 1));
+    for (int b = 0; b < n; b++) wb->lq[b] -= wb->logJ[b];
   }
+  if (logq) memcpy(logq, wb->lq, (size_t)n * sizeof(double));
+  wb->fwd_n = n;
   return LF_OK;
 }
 
@@ -372,59 +355,35 @@ int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const doub
   const size_t V2 = 2 * (size_t)m->V;
   const int L = m->cfg.nlayers;
   const double logr = lf_flow_prior_logp(m);
-  int bad = 0;
-#pragma omp parallel for schedule(static) reduction(| : bad)
-  for (int b = 0; b < n; b++) {
-    sample_ptrs p = sample_at(wb, b);
-    double *cur = p.theta + (size_t)L * V2;
-    memcpy(cur, x + (size_t)b * V2, V2 * sizeof(double));
-    double lq = logr;
-    for (int l = L - 1; l >= 0; l--) {
-      lf_flow_lwork w = lwork_at(wb, &p, l);
-      double lj = 0;
-      if (lf_flow_coupling_inverse(m, l, p.theta + (size_t)(l + 1) * V2,
-                                   p.theta + (size_t)l * V2, &lj, &w))
-        bad = 1;
-      lq -= lj;
-    }
-    memcpy(z + (size_t)b * V2, p.theta, V2 * sizeof(double));
-    if (logq) logq[b] = lq;
+  wb->fwd_n = -1; /* the layer slots are overwritten */
+  lf_arena_reset(&wb->arena);
+  if (n == 0) return LF_OK;
+  if (z != x) memcpy(z, x, (size_t)n * V2 * sizeof(double));
+  for (int b = 0; b < n; b++) wb->lq[b] = logr;
+  for (int l = L - 1; l >= 0; l--) {
+    int rc = lf_flow_coupling_inverse(m, wb, l, n, z, wb->logJ);
+    if (rc) return lf_error_context(rc, "inverting the flow");
+    for (int b = 0; b < n; b++) wb->lq[b] -= wb->logJ[b];
   }
-  if (bad)
-    return LF_ERROR(LF_ENOCONV, "inverting the flow failed for some configuration; the "
-                                "model parameters are probably not finite");
+  if (logq) memcpy(logq, wb->lq, (size_t)n * sizeof(double));
   return LF_OK;
 }
 
 int lf_flow_backward_input(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
                            const double *glogq, double *gz) {
   LF_CHECK(check_batch(m, wb, n));
+  if (wb->fwd_n != n)
+    return LF_ERROR(LF_ESTATE, "flow backward of %d samples needs the records of a forward "
+                               "pass of the same samples; call lf_flow_forward first "
+                               "(lf_flow_inverse overwrites them)", n);
   const size_t V2 = 2 * (size_t)m->V;
   const int L = m->cfg.nlayers;
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < n; b++) {
-    sample_ptrs p = sample_at(wb, b);
-    memcpy(p.g, gx + (size_t)b * V2, V2 * sizeof(double));
-    memset(p.grad, 0, m->nparams * sizeof(double));
-    double gl = -glogq[b]; /* log q = log r - sum_l logJ_l */
-    for (int l = L - 1; l >= 0; l--) {
-      lf_flow_lwork w = lwork_at(wb, &p, l);
-      lf_flow_coupling_backward(m, l, p.g, gl, p.grad, &w);
-    }
-    if (gz) memcpy(gz + (size_t)b * V2, p.g, V2 * sizeof(double));
-  }
-  /* sum per-sample gradients in sample order (thread-count independent) */
-  const long np = (long)m->nparams;
-  double *G = m->grad;
-#pragma omp parallel for schedule(static)
-  for (long i0 = 0; i0 < np; i0 += 256) {
-    long i1 = i0 + 256 < np ? i0 + 256 : np;
-    for (long i = i0; i < i1; i++) G[i] = 0;
-    for (int b = 0; b < n; b++) {
-      const double *gb = sample_at(wb, b).grad;
-      for (long i = i0; i < i1; i++) G[i] += gb[i];
-    }
-  }
+  lf_nn_params_zero_grad(&m->P);
+  if (n == 0) return LF_OK;
+  memcpy(wb->g, gx, (size_t)n * V2 * sizeof(double));
+  for (int b = 0; b < n; b++) wb->gl[b] = -glogq[b]; /* log q = log r - sum_l logJ_l */
+  for (int l = L - 1; l >= 0; l--) LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, wb->g, wb->gl));
+  if (gz) memcpy(gz, wb->g, (size_t)n * V2 * sizeof(double));
   return LF_OK;
 }
 
@@ -440,11 +399,9 @@ static int one_layer(const lf_flow_model *m, int l, const double *in, double *ou
     return LF_ERROR(LF_EINVAL, "layer %d does not exist (model has %d)", l, m->cfg.nlayers);
   lf_flow_batch *wb;
   LF_CHECK(lf_flow_batch_alloc(&wb, m, 1));
-  sample_ptrs p = sample_at(wb, 0);
-  lf_flow_lwork w = lwork_at(wb, &p, l);
-  int rc = LF_OK;
-  if (inverse) rc = lf_flow_coupling_inverse(m, l, in, out, logdet, &w);
-  else lf_flow_coupling_forward(m, l, in, out, logdet, &w);
+  if (out != in) memcpy(out, in, 2 * (size_t)m->V * sizeof(double));
+  int rc = inverse ? lf_flow_coupling_inverse(m, wb, l, 1, out, logdet)
+                   : lf_flow_coupling_forward(m, wb, l, 1, out, logdet, 0);
   lf_flow_batch_free(wb);
   return rc;
 }

@@ -1,13 +1,14 @@
 /*
  * train.c -- reverse-KL training of the flow: loss, reparameterisation gradient, batch
- * ESS and acceptance estimates, Adam (PyTorch 1.13 semantics).
+ * ESS and acceptance estimates; the update is nn's Adam (lf_nn_adam_step).
  *
  * Math (docs/flows.md "training"): L = E_{z~r} [log q(f(z)) + S(f(z))] (= KL(q||p) - log Z),
  * estimated by the batch mean; dL/dparams by the hand-written backward of model.c with
  * dL/dx_b = (1/B) dS/dx_b and dL/dlog q_b = 1/B. ESS/B = (sum w)^2 / (B sum w^2),
  * log w = -S - log q. Acceptance estimate of independence Metropolis:
  * E_{x~p, x'~q} min(1, w(x')/w(x)) = sum_i wbar_i (1/B) sum_j min(1, w_j/w_i).
- * Adam: Kingma & Ba 1412.6980 as in torch.optim.Adam (bias corrections, eps outside sqrt).
+ * Adam (Kingma & Ba 1412.6980, torch.optim.Adam semantics) and the learning-rate schedules
+ * are those of the nn module (src/nn/adam.c, docs/nn.md).
  * Thread contract: the heavy passes are the OpenMP batch passes of model.c; reductions
  * here are serial in sample order.
  */
@@ -26,40 +27,6 @@ double lf_flow_ess(const double *logw, long n) {
     s1 += w, s2 += w * w;
   }
   return s1 * s1 / (s2 * (double)n);
-}
-
-int lf_flow_adam_init(lf_flow_adam *opt, const lf_flow_model *m, double lr) {
-  memset(opt, 0, sizeof *opt);
-  if (!(lr > 0) || !isfinite(lr))
-    return LF_ERROR(LF_EINVAL, "learning rate %g; use a finite lr > 0 (e.g. 1e-3)", lr);
-  opt->lr = lr, opt->beta1 = 0.9, opt->beta2 = 0.999, opt->eps = 1e-8;
-  opt->n = m->nparams;
-  opt->m = lf_alloc(opt->n * sizeof(double));
-  opt->v = lf_alloc(opt->n * sizeof(double));
-  if (!opt->m || !opt->v) {
-    lf_flow_adam_clear(opt);
-    return LF_ERROR(LF_ENOMEM, "out of memory for the Adam moments");
-  }
-  return LF_OK;
-}
-
-void lf_flow_adam_clear(lf_flow_adam *opt) {
-  lf_free(opt->m), lf_free(opt->v);
-  opt->m = opt->v = NULL;
-}
-
-void lf_flow_adam_step(lf_flow_adam *opt, lf_flow_model *m) {
-  opt->t++;
-  const double b1 = opt->beta1, b2 = opt->beta2;
-  const double bc1 = 1 - pow(b1, (double)opt->t), bc2 = 1 - pow(b2, (double)opt->t);
-  const double step = opt->lr / bc1, sbc2 = sqrt(bc2);
-  double *p = m->params;
-  const double *g = m->grad;
-  for (size_t i = 0; i < opt->n; i++) {
-    opt->m[i] = b1 * opt->m[i] + (1 - b1) * g[i];
-    opt->v[i] = b2 * opt->v[i] + (1 - b2) * g[i] * g[i];
-    p[i] -= step * opt->m[i] / (sqrt(opt->v[i]) / sbc2 + opt->eps);
-  }
 }
 
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
@@ -113,9 +80,9 @@ int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long s
   }
   rc = lf_flow_backward(m, wb, B, gx, glq);
   if (rc) goto done;
-  double gn = 0;
-  for (size_t i = 0; i < m->nparams; i++) gn += m->grad[i] * m->grad[i];
-  st->grad_norm = sqrt(gn);
+  /* max_norm 0: no clipping, only the norm (summed in index order) */
+  double gn = lf_nn_clip_grad_norm(m->P.grad, m->P.n, 0.0);
+  st->grad_norm = gn;
   if (!isfinite(gn))
     rc = LF_ERROR(LF_ENAN, "the gradient is not finite at step %ld; lower the learning rate "
                            "(--lr) or resume from the last checkpoint", step);
@@ -124,9 +91,13 @@ done:
   return rc;
 }
 
-int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_flow_adam *opt, uint64_t seed,
-                       long step, lf_flow_step_stats *st) {
+int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
+                       uint64_t seed, long step, lf_flow_step_stats *st) {
+  if (opt->n != m->P.n)
+    return LF_ERROR(LF_ESTATE, "the optimizer holds %zu moments but the flow has %zu "
+                               "parameters; initialise it with lf_flow_model_nparams",
+                    opt->n, m->P.n);
   LF_CHECK(lf_flow_loss_grad(m, wb, seed, step, st));
-  lf_flow_adam_step(opt, m);
+  lf_nn_adam_step(opt, lr, m->P.data, m->P.grad);
   return LF_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * tests/flow/cli.c -- `latflow train/sample/eval` end to end on a 4x4 lattice:
- * JSON summaries, --resume continuing bitwise exactly (model file and metrics equal to
- * an uninterrupted run), sample writing ILDG configurations that eval reads back, the
+ * JSON summaries, --resume continuing bitwise exactly (model and optimizer files and
+ * metrics equal to an uninterrupted run), sample writing ILDG configurations that eval reads back, the
  * NaN stop keeping the last good checkpoint, and usage errors.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -91,7 +91,13 @@ int main(void) {
   snprintf(p1, sizeof p1, "%s/full/model.safetensors", tmp);
   snprintf(p2, sizeof p2, "%s/part/model.safetensors", tmp);
   char *m1 = slurp(p1, &n1), *m2 = slurp(p2, &n2);
-  LF_TEST_TRUE("resumed model file (params + Adam state) bitwise equal to uninterrupted run",
+  LF_TEST_TRUE("resumed model file (params + step) bitwise equal to uninterrupted run",
+               m1 && m2 && n1 == n2 && !memcmp(m1, m2, n1));
+  free(m1), free(m2);
+  snprintf(p1, sizeof p1, "%s/full/model.opt.safetensors", tmp);
+  snprintf(p2, sizeof p2, "%s/part/model.opt.safetensors", tmp);
+  m1 = slurp(p1, &n1), m2 = slurp(p2, &n2);
+  LF_TEST_TRUE("resumed optimizer file (Adam state) bitwise equal to uninterrupted run",
                m1 && m2 && n1 == n2 && !memcmp(m1, m2, n1));
   free(m1), free(m2);
   static char c1[1 << 16], c2[1 << 16];
@@ -101,6 +107,20 @@ int main(void) {
   csv_cols(p2, 6, c2, sizeof c2);
   LF_TEST_TRUE("resumed metrics.csv equal to uninterrupted run (all but seconds)",
                c1[0] && !strcmp(c1, c2));
+  /* a torn checkpoint (optimizer file of another step) is refused, not resumed */
+  snprintf(a, sizeof a, "train %s --steps 10 --out %s/torn", common, tmp);
+  run(a, "torn.out");
+  snprintf(cmd, sizeof cmd, "cp %s/full/model.opt.safetensors %s/torn/model.opt.safetensors", tmp,
+           tmp);
+  LF_TEST_TRUE("copy an optimizer file of step 30 over the one of step 10", system(cmd) == 0);
+  snprintf(a, sizeof a, "train --resume %s/torn --steps 30", tmp);
+  LF_TEST_TRUE("resume with model (step 10) and optimizer file (step 30) fails (1)",
+               run(a, "torn2.out") == 1);
+  o = out_of("torn2.out.err");
+  LF_TEST_TRUE("torn checkpoint message names both files",
+               o && strstr(o, "model.safetensors") && strstr(o, "model.opt.safetensors"));
+  if (o) printf("     message: %s", o);
+  free(o);
   /* sample + eval */
   snprintf(a, sizeof a, "sample --model %s/full/model.safetensors --n 600 --seed 3 --out %s/smp "
            "--save-every 300 --json", tmp, tmp);

@@ -43,16 +43,18 @@ int main(void) {
   cfg.hidden[0] = cfg.hidden[1] = 8;
   lf_flow_model *m;
   lf_flow_batch *wb;
-  lf_flow_adam opt;
+  lf_nn_adam opt;
+  lf_nn_adam_cfg ac = lf_nn_adam_defaults();
+  ac.lr = 3e-3;
   if (lf_flow_model_alloc(&m, &cfg, 42) || lf_flow_batch_alloc(&wb, m, 64) ||
-      lf_flow_adam_init(&opt, m, 3e-3)) {
+      lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac)) {
     printf("setup failed: %s\n", lf_last_error());
     return 1;
   }
   lf_flow_step_stats st;
   double first = 0, last = 0;
   for (long s = 0; s < NTRAIN; s++) {
-    if (lf_flow_train_step(m, wb, &opt, 7, s, &st)) {
+    if (lf_flow_train_step(m, wb, &opt, -1, 7, s, &st)) {
       printf("training failed: %s\n", lf_last_error());
       return 1;
     }
@@ -107,7 +109,7 @@ int main(void) {
   lf_free(x), lf_free(lq), lf_free(pl), lf_free(q2), lf_free(logw), lf_free(keep);
   lf_flow_batch_free(w1);
   lf_flow_batch_free(wb);
-  lf_flow_adam_clear(&opt);
+  lf_nn_adam_clear(&opt);
   lf_flow_model_free(m);
   return lf_test_done();
 }
