@@ -214,7 +214,7 @@ static int train_main(int argc, char **argv) {
   if (trc) {
     fclose(csv);
     lf_flow_batch_free(wb);
-    lf_flow_model_free(m), lf_flow_adam_clear(&opt);
+    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
     return LF_EXIT_FAIL;
   }
   char lat[32];
@@ -236,7 +236,8 @@ static int train_main(int argc, char **argv) {
   sched.base = lr, sched.min = lr_min, sched.total = steps;
   for (; step < steps; step++) {
     lf_flow_step_stats st;
-    rc = lf_flow_train_step(m, wb, &opt, lf_nn_lr_at(&sched, step), seed, step, &st);
+    const double lr_t = lf_nn_lr_at(&sched, step);
+    rc = lf_flow_train_step(m, wb, &opt, lr_t, seed, step, &st);
     if (rc) {
       cli_fail(CMD, rc);
       fprintf(stderr, "  model.safetensors keeps the last good checkpoint (step %ld); "
@@ -250,7 +251,7 @@ static int train_main(int argc, char **argv) {
     track_metric(&trk, "loss", step, st.loss);
     track_metric(&trk, "ess_batch", step, st.ess);
     track_metric(&trk, "acceptance", step, st.acceptance);
-    track_metric(&trk, "lr", step, opt.lr);
+    track_metric(&trk, "lr", step, lr_t);
     track_tick(&trk);
     lf_progress_note(&prog, "loss %.2f ess %.3f", st.loss, st.ess);
     lf_progress_update(&prog, step + 1);
