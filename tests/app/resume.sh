@@ -39,6 +39,12 @@ expect_fail "changed beta refused on resume" 2 "differs from the value" -- $L hm
 $L hmc --resume "$T/kill" --ntraj 160 --json > "$T/ext.json" 2>/dev/null && ok "extending ntraj on resume" || bad "extending ntraj on resume"
 rows=$(($(wc -l < "$T/kill/measurements.csv") - 1))
 [ "$rows" -eq 170 ] && ok "extended run has 170 rows" || bad "extended run has $rows rows (want 170)"
+# SIGUSR1 (what SLURM's --signal sends before the walltime) also checkpoints and exits 3
+$L hmc $A --out "$T/usr1" > /dev/null 2>&1 & p=$!
+wait_ckpt "$T/usr1"; kill -USR1 $p; wait $p; rc=$?
+[ $rc -eq 3 ] && ok "SIGUSR1 exits with status 3" || bad "SIGUSR1 exit status $rc (want 3)"
+$L hmc --resume "$T/usr1" > /dev/null || bad "resume after SIGUSR1"
+cmp -s "$T/full/measurements.csv" "$T/usr1/measurements.csv" && ok "SIGUSR1 + resume: measurements.csv identical" || bad "SIGUSR1 + resume: measurements differ"
 # heatbath resumes as well
 B="--group su3 --lattice 4x4 --beta 3.1 --nsweep 60 --therm 5 --checkpoint-every 5 --seed 7"
 $L heatbath $B --out "$T/hbfull" > /dev/null
