@@ -28,10 +28,12 @@ fi
 
 "$LATFLOW" "${args[@]}" &
 pid=$!
-trap 'kill -USR1 $pid' USR1
+got_usr1=0
+trap 'got_usr1=1; kill -USR1 $pid' USR1
 wait $pid; rc=$?
-# `wait` returns early (status > 128) when the USR1 trap runs: wait again for latflow
-if [ $rc -gt 128 ] && kill -0 $pid 2>/dev/null; then wait $pid; rc=$?; fi
+# `wait` returns early when the USR1 trap runs: wait again for latflow's own exit status
+# (bash keeps it until collected, also if latflow has already finished)
+if [ $got_usr1 -eq 1 ]; then wait $pid; rc=$?; fi
 case $rc in
   0) echo "run complete: $RUN" ;;
   3) echo "checkpointed before the walltime; resubmitting"; sbatch "$0" ;;
