@@ -238,6 +238,20 @@ int cli_parse(const cli_spec *spec, const cli_opt *opts, int argc, char **argv, 
   return CLI_OK;
 }
 
+int cli_parse_one(const cli_spec *spec, const cli_opt *opts, int argc, char **argv,
+                  const char *what, const char *hint, const char **arg) {
+  int npos = 0;
+  char **pos = NULL;
+  int rc = cli_parse(spec, opts, argc, argv, &npos, &pos, NULL);
+  if (rc != CLI_OK) return rc;
+  if (npos != 1) {
+    cli_error(spec->cmd, hint, "give one %s", what);
+    return CLI_ERR;
+  }
+  *arg = pos[0];
+  return CLI_OK;
+}
+
 void cli_json_print(cJSON *obj) {
   char *s = cJSON_PrintUnformatted(obj);
   if (s) {

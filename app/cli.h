@@ -49,6 +49,10 @@ enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERR = 2 };
  * given on the command line or input file. */
 int cli_parse(const cli_spec *spec, const cli_opt *opts, int argc, char **argv, int *npos,
               char ***pos, int *seen);
+/* cli_parse for commands that take exactly one positional argument (e.g. a run id):
+ * *arg receives it; a missing or extra argument is a usage error naming `what`, with `hint`. */
+int cli_parse_one(const cli_spec *spec, const cli_opt *opts, int argc, char **argv,
+                  const char *what, const char *hint, const char **arg);
 /* Print "latflow <cmd>: <message>" to stderr (with a hint line if hint != NULL). */
 void cli_error(const char *cmd, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -28,14 +28,9 @@ int cmd_report(int argc, char **argv) {
                          "and tables of parameters, tags, final values and artifacts. ID may be "
                          "a unique uuid prefix.",
                          1};
-  int npos = 0;
-  char **pos = NULL;
-  int prc = cli_parse(&spec, opts, argc, argv, &npos, &pos, NULL);
+  const char *run_id = NULL;
+  int prc = cli_parse_one(&spec, opts, argc, argv, "run id", "see latflow runs list for the ids", &run_id);
   if (prc != CLI_OK) return prc == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
-  if (npos != 1) {
-    cli_error(spec.cmd, "see latflow runs list for the ids", "give one run id");
-    return LF_EXIT_USAGE;
-  }
   if (bins < 1 || bins > 10000) {
     cli_error(spec.cmd, NULL, "--bins must be between 1 and 10000, got %d", bins);
     return LF_EXIT_USAGE;
@@ -44,7 +39,7 @@ int cmd_report(int argc, char **argv) {
   int rc = lf_registry_open(&reg, registry);
   if (rc != LF_OK) return cli_fail(spec.cmd, rc);
   char id[37];
-  rc = lf_registry_resolve(reg, pos[0], id);
+  rc = lf_registry_resolve(reg, run_id, id);
   char def[64];
   if (rc == LF_OK && !out) {
     snprintf(def, sizeof def, "report-%.8s.html", id);

@@ -189,19 +189,14 @@ static int runs_show(int argc, char **argv) {
                          "Show one run: settings, parameters, tags, final metric values and "
                          "artifacts. ID may be a unique prefix of the run's uuid.",
                          1};
-  int npos = 0;
-  char **pos = NULL;
-  int prc = cli_parse(&spec, opts, argc, argv, &npos, &pos, NULL);
+  const char *run_id = NULL;
+  int prc = cli_parse_one(&spec, opts, argc, argv, "run id", "see latflow runs list for the ids", &run_id);
   if (prc != CLI_OK) return prc == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
-  if (npos != 1) {
-    cli_error(spec.cmd, "see latflow runs list for the ids", "give one run id");
-    return LF_EXIT_USAGE;
-  }
   lf_registry *reg;
   int rc = open_reg(spec.cmd, registry, &reg);
   if (rc) return rc;
   lf_run_record rec;
-  int lrc = lf_registry_load(reg, pos[0], stale, &rec);
+  int lrc = lf_registry_load(reg, run_id, stale, &rec);
   if (lrc != LF_OK) {
     rc = cli_fail(spec.cmd, lrc);
     lf_registry_close(reg);
@@ -451,14 +446,9 @@ static int runs_export(int argc, char **argv) {
                          "Export one run: its metric history as CSV, or the whole record "
                          "(params, tags, metrics, artifacts) as JSON.",
                          1};
-  int npos = 0;
-  char **pos = NULL;
-  int prc = cli_parse(&spec, opts, argc, argv, &npos, &pos, NULL);
+  const char *run_id = NULL;
+  int prc = cli_parse_one(&spec, opts, argc, argv, "run id", "see latflow runs list for the ids", &run_id);
   if (prc != CLI_OK) return prc == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
-  if (npos != 1) {
-    cli_error(spec.cmd, "see latflow runs list for the ids", "give one run id");
-    return LF_EXIT_USAGE;
-  }
   if (strcmp(format, "csv") && strcmp(format, "json")) {
     cli_error(spec.cmd, "use --format csv or --format json", "unknown format '%s'", format);
     return LF_EXIT_USAGE;
@@ -467,7 +457,7 @@ static int runs_export(int argc, char **argv) {
   int rc = open_reg(spec.cmd, registry, &reg);
   if (rc) return rc;
   lf_run_record rec;
-  int lrc = lf_registry_load(reg, pos[0], 0, &rec);
+  int lrc = lf_registry_load(reg, run_id, 0, &rec);
   if (lrc != LF_OK) {
     rc = cli_fail(spec.cmd, lrc);
     lf_registry_close(reg);
