@@ -9,17 +9,8 @@
 #include <unistd.h>
 
 #include "latflow/io.h"
+#include "io_test.h"
 #include "lf_test.h"
-
-static int no_tmp_files(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  int ok = 1;
-  while (d && (e = readdir(d)))
-    if (strstr(e->d_name, ".tmp.")) ok = 0;
-  if (d) closedir(d);
-  return ok;
-}
 
 int main(void) {
   char dir[] = "/tmp/lf_io_lime_XXXXXX";

@@ -14,6 +14,7 @@
 
 #include "latflow/io.h"
 #include "latflow/observe.h"
+#include "io_test.h"
 #include "lf_test.h"
 
 /* Float rounding (2^-24 relative) plus the reunitarisation step: both O(1e-7). */
@@ -166,16 +167,6 @@ static void check_file(const char *path, const lf_gauge *f, int prec, const char
   LF_TEST_TRUE("  scidac-checksum equals an independent CRC-32 computation",
                strstr(xml, sums) != NULL);
   free(b);
-}
-
-static int no_tmp_files(const char *dir) {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  int ok = 1;
-  while (d && (e = readdir(d)))
-    if (strstr(e->d_name, ".tmp.")) ok = 0;
-  if (d) closedir(d);
-  return ok;
 }
 
 int main(void) {
