@@ -167,13 +167,14 @@ static const db_backend sqlite_backend = {
 static int sq_validate(lf_registry *reg, int *foreign) {
   *foreign = 0;
   db_rows r;
-  int rc = sq_exec(reg, "PRAGMA application_id", 0, NULL, &r);
+  /* One statement, hence one read transaction: reading the id and the schema in two
+   * statements let another process's schema-creating commit land in between (id 0 from
+   * before it, 17 tables from after it) and a fresh registry be taken for a foreign one. */
+  int rc = sq_exec(reg, "SELECT (SELECT application_id FROM pragma_application_id()), "
+                        "(SELECT count(*) FROM sqlite_master)", 0, NULL, &r);
   if (rc != LF_OK) return rc;
   long appid = db_cell(&r, 0, 0) ? strtol(db_cell(&r, 0, 0), NULL, 10) : 0;
-  db_rows_free(&r);
-  rc = sq_exec(reg, "SELECT count(*) FROM sqlite_master", 0, NULL, &r);
-  if (rc != LF_OK) return rc;
-  long nobj = db_cell(&r, 0, 0) ? strtol(db_cell(&r, 0, 0), NULL, 10) : 0;
+  long nobj = db_cell(&r, 0, 1) ? strtol(db_cell(&r, 0, 1), NULL, 10) : 0;
   db_rows_free(&r);
   if (appid == LF_REG_SQLITE_APP_ID) return LF_OK;
   if (appid == 0 && nobj == 0) return LF_OK; /* new or empty database: ours to initialise */
