@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "latflow/par.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -29,19 +30,49 @@ void cli_signals_install(void) {
   sigaction(SIGINT, &sa, NULL);
 }
 
+/* the last message printed by cli_error (rank 0 shows another rank's with cli_agree_exit) */
+static char last_msg[1024];
+
 void cli_error(const char *cmd, const char *hint, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "latflow %s: ", cmd);
+  char msg[768];
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  fprintf(stderr, "latflow %s: %s\n", cmd, msg);
   if (hint) fprintf(stderr, "  %s\n", hint);
+  snprintf(last_msg, sizeof last_msg, "%s%s%s", msg, hint ? "\n  " : "", hint ? hint : "");
+}
+
+int cli_agree_exit(const char *cmd, int code) {
+  if (lf_par_size() == 1) return code;
+  double c[2] = {(double)code, code ? (double)lf_par_rank() : 1e9};
+  lf_par_allreduce_max(c, 1);
+  lf_par_allreduce_min(c + 1, 1);
+  if (c[0] != 0) {
+    /* the lowest failing rank's message reaches rank 0 */
+    char msg[sizeof last_msg];
+    memcpy(msg, last_msg, sizeof msg);
+    lf_par_bcast(msg, sizeof msg, (int)c[1]);
+    msg[sizeof msg - 1] = 0;
+    if (lf_par_root() && c[1] != 0)
+      fprintf(stderr, "latflow %s: rank %.0f: %s\n", cmd, c[1],
+              msg[0] ? msg : "stopped (no message)");
+  }
+  return (int)c[0];
+}
+
+int cli_stop_agreed(void) {
+  double s = cli_stop_signal ? (double)cli_stop_signal : 0.0;
+  lf_par_allreduce_max(&s, 1);
+  if (s != 0 && !cli_stop_signal) cli_stop_signal = (int)s;
+  return s != 0;
 }
 
 int cli_fail(const char *cmd, int status) {
   const char *msg = lf_last_error();
   fprintf(stderr, "latflow %s: %s\n", cmd, *msg ? msg : lf_strerror(status));
+  snprintf(last_msg, sizeof last_msg, "%s", *msg ? msg : lf_strerror(status));
   return LF_EXIT_FAIL;
 }
 

@@ -59,6 +59,14 @@ void cli_error(const char *cmd, const char *hint, const char *fmt, ...)
 /* Print the library's last error for a failed call and return LF_EXIT_FAIL. */
 int cli_fail(const char *cmd, int status);
 
+/* MPI: collective over all ranks (a no-op with one): the largest exit code any rank
+ * reached, so that every rank leaves together (a usage error or failure seen by one rank
+ * only, e.g. a file it cannot read, stops all; its message is printed by that rank, and
+ * rank 0 adds where it came from). */
+int cli_agree_exit(const char *cmd, int code);
+/* MPI: 1 on every rank if any rank received a stop signal (collective). */
+int cli_stop_agreed(void);
+
 /* JSON: print the object on one line to stdout (the last line of the command's output). */
 void cli_json_print(cJSON *obj);
 /* {"mean": m, "err": e} (+ "tau_int": t if t >= 0). */

@@ -14,6 +14,10 @@
  * A non-finite loss or gradient stops the run with exit status 1; model.safetensors keeps
  * the last good checkpoint. With --json the last stdout line is
  * {"ess", "loss", "steps_per_second", "model", ...}; "ess" is measured on 1024 fresh samples.
+ * --path-gradient uses the path-gradient estimator (Vaitl et al. 2207.08219).
+ * Under mpirun/srun the global batch is split over the ranks (docs/parallel.md): sample b
+ * is the same on any rank count, gradients are all-reduced (--deterministic: chunked sums
+ * in global order, bitwise independent of the rank count); rank 0 writes the files.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -23,36 +27,46 @@
 
 #include "cli.h"
 #include "latflow/flow.h"
+#include "latflow/par.h"
 #include "rundir.h"
 #include "track.h"
 
 #define CMD "train"
 #define FINAL_ESS_SAMPLES 1024
 
-/* ESS of n fresh samples (stream separate from training) */
+/* Collective: ESS of n fresh samples (stream separate from training), chunks of 256 split
+ * over the ranks, log weights gathered in sample order */
 static int final_ess(lf_flow_model *m, uint64_t seed, long n, double *ess, double *loss) {
   lf_flow_batch *wb;
   const int B = 256;
-  LF_CHECK(lf_flow_batch_alloc(&wb, m, B));
+  const long nchunks = (n + B - 1) / B;
+  long c0, nc;
+  lf_par_block(nchunks, &c0, &nc);
+  int rc = lf_flow_batch_alloc(&wb, m, B);
   const size_t V2 = 2 * (size_t)lf_flow_model_volume(m);
   double *x = lf_alloc((size_t)B * V2 * sizeof(double));
   double *lq = lf_alloc((size_t)B * sizeof(double));
-  double *logw = lf_alloc((size_t)n * sizeof(double));
-  int rc = (x && lq && logw) ? LF_OK : LF_ENOMEM;
-  double beta = lf_flow_model_config(m)->beta, lsum = 0;
-  for (long c = 0; !rc && c * B < n; c++) {
+  double *logw = lf_alloc((size_t)(nchunks * B) * sizeof(double));
+  double *all = lf_alloc((size_t)(nchunks * B) * sizeof(double));
+  if (!rc && !(x && lq && logw && all)) rc = LF_ERROR(LF_ENOMEM, "out of memory for the final ESS");
+  double beta = lf_flow_model_config(m)->beta;
+  for (long c = c0; !rc && c < c0 + nc; c++) {
     int nb = (int)(n - c * B < B ? n - c * B : B);
     lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (1ull << 46) | (uint64_t)c),
                          0, nb, x);
     rc = lf_flow_forward(m, wb, nb, x, x, lq);
-    for (int b = 0; !rc && b < nb; b++) {
-      double S = lf_flow_action(m, beta, x + (size_t)b * V2, NULL);
-      logw[c * B + b] = -S - lq[b];
-      lsum += S + lq[b];
-    }
+    for (int b = 0; !rc && b < B; b++) /* padding of the last chunk: weight 0, loss 0 */
+      logw[(c - c0) * B + b] =
+          b < nb ? -lf_flow_action(m, beta, x + (size_t)b * V2, NULL) - lq[b] : -(double)INFINITY;
   }
-  if (!rc) *ess = lf_flow_ess(logw, n), *loss = lsum / (double)n;
-  lf_free(x), lf_free(lq), lf_free(logw);
+  rc = lf_par_agree(rc);
+  if (!rc) rc = lf_par_allgather(logw, c0, nc, nchunks, B, all);
+  if (!rc) {
+    double lsum = 0;
+    for (long i = 0; i < n; i++) lsum -= all[i];
+    *ess = lf_flow_ess(all, n), *loss = lsum / (double)n;
+  }
+  lf_free(x), lf_free(lq), lf_free(logw), lf_free(all);
   lf_flow_batch_free(wb);
   return rc;
 }
@@ -65,7 +79,7 @@ static int train_main(int argc, char **argv) {
   const char *registry = NULL, *experiment = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
-  int batch = 64, json = 0, rect = 0;
+  int batch = 64, json = 0, rect = 0, path_grad = 0, determ = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
       {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline or u1-best"},
@@ -83,39 +97,45 @@ static int train_main(int argc, char **argv) {
       {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
+      {"path-gradient", CLI_FLAG, &path_grad, NULL, "path-gradient estimator (Vaitl et al. 2207.08219)"},
+      {"deterministic", CLI_FLAG, &determ, NULL, "MPI: sum gradients in a fixed order (bitwise equal for any rank count)"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
                          "Train a gauge-equivariant normalizing flow for 2D U(1) (Kanwar et al. "
                          "2003.06413) by minimising the reverse KL divergence with Adam. "
                          "Conventions: plaquette = cos theta_P, S = -beta sum_P cos theta_P.",
                          0};
-  int seen[16] = {0};
+  int seen[20] = {0};
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
   static const char *const not_saved[] = {"resume", "json", "out", "registry", "experiment", NULL};
   static const char *const mutable_keys[] = {"steps", "checkpoint-every", NULL};
   char path[4096], mpath[4096];
+  int code = LF_EXIT_OK;
   if (resume) {
+    /* every rank reads run.json (a shared file system); one that cannot stops all */
     out = resume;
     rundir_path(path, sizeof path, out, "run.json");
     cJSON *saved = rundir_read_json(CMD, path);
     if (!saved) {
       cli_error(CMD, "give the --out directory of an earlier 'latflow train'",
                 "%s holds no training run to resume", out);
-      return LF_EXIT_USAGE;
+      code = LF_EXIT_USAGE;
+    } else {
+      cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
+      int ok = cJSON_IsString(cmdj) && !strcmp(cmdj->valuestring, CMD);
+      const char *preset0 = preset, *lattice0 = lattice;
+      int mr = ok ? rundir_opts_merge(CMD, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
+                                      mutable_keys, 0)
+                  : CLI_ERR;
+      if (!ok) cli_error(CMD, NULL, "%s was not written by 'latflow train'", out);
+      cJSON_Delete(saved);
+      if (preset != preset0) restored[0] = (char *)preset;
+      if (lattice != lattice0) restored[1] = (char *)lattice;
+      if (mr != CLI_OK) code = LF_EXIT_USAGE;
     }
-    cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
-    int ok = cJSON_IsString(cmdj) && !strcmp(cmdj->valuestring, CMD);
-    const char *preset0 = preset, *lattice0 = lattice;
-    int mr = ok ? rundir_opts_merge(CMD, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
-                                    mutable_keys, 0)
-                : CLI_ERR;
-    if (!ok) cli_error(CMD, NULL, "%s was not written by 'latflow train'", out);
-    cJSON_Delete(saved);
-    if (preset != preset0) restored[0] = (char *)preset;
-    if (lattice != lattice0) restored[1] = (char *)lattice;
-    if (mr != CLI_OK) return LF_EXIT_USAGE;
   }
+  if ((code = cli_agree_exit(CMD, code)) != LF_EXIT_OK) return code;
   lf_flow_train_defaults td;
   if (lf_flow_preset_training(preset, &td)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
   if (!seen[3] && !resume) steps = td.steps;
@@ -147,72 +167,75 @@ static int train_main(int argc, char **argv) {
   beta = cfg.beta; /* run.json records the coupling in force */
   if (lf_flow_config_check(&cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
 
+  lf_flow_train_opts topts = lf_flow_train_opts_default();
+  topts.path = path_grad, topts.deterministic = determ;
   lf_flow_model *m = NULL;
   lf_nn_adam opt;
   memset(&opt, 0, sizeof opt);
   long start = 0;
   rundir_path(mpath, sizeof mpath, out, "model.safetensors");
   rundir_path(path, sizeof path, out, "metrics.csv");
+  const int root = lf_par_root();
   if (resume) {
+    /* every rank loads the checkpoint; rank 0 alone truncates the metrics */
     uint64_t s2;
-    if (lf_flow_load(&m, &opt, &start, &s2, mpath)) return cli_fail(CMD, LF_EIO);
-    if (start > steps) {
+    int rc = lf_flow_load(&m, &opt, &start, &s2, mpath);
+    if (rc) code = cli_fail(CMD, rc);
+    else if (start > steps) {
       cli_error(CMD, "raise --steps to continue further", "the checkpoint is at step %ld, beyond --steps %ld", start, steps);
-      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
-      return LF_EXIT_USAGE;
-    }
-    if (rundir_csv_truncate(path, start - 1) < 0) {
-      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
-      return cli_fail(CMD, LF_EIO);
+      code = LF_EXIT_USAGE;
+    } else if (root && rundir_csv_truncate(path, start - 1) < 0) {
+      code = cli_fail(CMD, LF_EIO);
     }
   } else {
-    if (rundir_check_fresh(CMD, out) != CLI_OK) return LF_EXIT_USAGE;
-    if (lf_mkdir_p(out)) return cli_fail(CMD, LF_EIO);
-    int rc = lf_flow_model_alloc(&m, &cfg, seed);
+    /* every rank builds the same model from the seed; rank 0 creates the run directory */
+    if (root && rundir_check_fresh(CMD, out) != CLI_OK) code = LF_EXIT_USAGE;
+    else if (root && lf_mkdir_p(out)) code = cli_fail(CMD, LF_EIO);
+    int rc = code ? LF_OK : lf_flow_model_alloc(&m, &cfg, seed);
     lf_nn_adam_cfg ac = lf_nn_adam_defaults();
     ac.lr = lr;
-    if (!rc) rc = lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);
-    if (rc) {
-      lf_flow_model_free(m);
-      return cli_fail(CMD, rc);
+    if (!code && !rc) rc = lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);
+    if (!code && !rc && root) {
+      cJSON *params = rundir_opts_to_json(opts, not_saved);
+      cJSON *run = cJSON_CreateObject();
+      char cs[512];
+      lf_flow_config_format(&cfg, cs, sizeof cs);
+      cJSON_AddStringToObject(run, "command", CMD);
+      cJSON_AddStringToObject(run, "latflow", lf_version());
+      cJSON_AddStringToObject(run, "conventions", "plaquette = cos theta_P; S = -beta sum_P cos theta_P");
+      cJSON_AddStringToObject(run, "flow", cs);
+      cJSON_AddItemToObject(run, "parameters", params);
+      char rpath[4096];
+      rundir_path(rpath, sizeof rpath, out, "run.json");
+      rc = rundir_write_json(rpath, run);
+      cJSON_Delete(run);
+      if (!rc) rc = lf_flow_save(m, &opt, 0, seed, mpath);
     }
-    cJSON *params = rundir_opts_to_json(opts, not_saved);
-    cJSON *run = cJSON_CreateObject();
-    char cs[512];
-    lf_flow_config_format(&cfg, cs, sizeof cs);
-    cJSON_AddStringToObject(run, "command", CMD);
-    cJSON_AddStringToObject(run, "latflow", lf_version());
-    cJSON_AddStringToObject(run, "conventions", "plaquette = cos theta_P; S = -beta sum_P cos theta_P");
-    cJSON_AddStringToObject(run, "flow", cs);
-    cJSON_AddItemToObject(run, "parameters", params);
-    char rpath[4096];
-    rundir_path(rpath, sizeof rpath, out, "run.json");
-    rc = rundir_write_json(rpath, run);
-    cJSON_Delete(run);
-    if (!rc) rc = lf_flow_save(m, &opt, 0, seed, mpath);
-    if (rc) {
-      lf_flow_model_free(m), lf_nn_adam_clear(&opt);
-      return cli_fail(CMD, rc);
-    }
+    if (!code && rc) code = cli_fail(CMD, rc);
   }
-  FILE *csv = fopen(path, start > 0 ? "a" : "w");
+  FILE *csv = NULL;
   lf_flow_batch *wb = NULL;
-  int rc = csv ? lf_flow_batch_alloc(&wb, m, batch) : LF_EIO;
-  if (rc) {
-    if (!csv) cli_error(CMD, "check that DIR is writable", "cannot write %s", path);
-    else cli_fail(CMD, rc);
-    if (csv) fclose(csv);
-    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
-    return LF_EXIT_FAIL;
+  if (!code && root && !(csv = fopen(path, start > 0 ? "a" : "w"))) {
+    cli_error(CMD, "check that DIR is writable", "cannot write %s", path);
+    code = LF_EXIT_FAIL;
   }
-  if (start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
+  const long local_batch = lf_flow_local_batch(batch, &topts);
+  int rc = code ? LF_OK : lf_flow_batch_alloc(&wb, m, (int)local_batch);
+  if (rc) code = cli_fail(CMD, rc);
+  if ((code = cli_agree_exit(CMD, code)) != LF_EXIT_OK) {
+    if (csv) fclose(csv);
+    lf_flow_batch_free(wb);
+    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
+    return code;
+  }
+  if (csv && start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
   /* run registry: parameters, per-step metrics, the model, end status */
   app_track trk;
   cJSON *tparams = rundir_opts_to_json(opts, not_saved);
   int trc = track_begin(&trk, CMD, registry, out, experiment, tparams, out);
   cJSON_Delete(tparams);
-  if (trc) {
-    fclose(csv);
+  if (cli_agree_exit(CMD, trc ? LF_EXIT_FAIL : LF_EXIT_OK)) {
+    if (csv) fclose(csv);
     lf_flow_batch_free(wb);
     lf_flow_model_free(m), lf_nn_adam_clear(&opt);
     return LF_EXIT_FAIL;
@@ -237,7 +260,7 @@ static int train_main(int argc, char **argv) {
   for (; step < steps; step++) {
     lf_flow_step_stats st;
     const double lr_t = lf_nn_lr_at(&sched, step);
-    rc = lf_flow_train_step(m, wb, &opt, lr_t, seed, step, &st);
+    rc = lf_flow_train_step_par(m, wb, &opt, lr_t, batch, &topts, seed, step, &st);
     if (rc) {
       cli_fail(CMD, rc);
       fprintf(stderr, "  model.safetensors keeps the last good checkpoint (step %ld); "
@@ -245,8 +268,9 @@ static int train_main(int argc, char **argv) {
       exit_code = LF_EXIT_FAIL;
       break;
     }
-    fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f\n", step, st.loss, st.loss_err, st.ess,
-            st.acceptance, st.grad_norm, lf_time_now() - t0);
+    if (csv)
+      fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f\n", step, st.loss, st.loss_err, st.ess,
+              st.acceptance, st.grad_norm, lf_time_now() - t0);
     if (step >= avg_from) ess_avg += st.ess, loss_avg += st.loss, navg++;
     track_metric(&trk, "loss", step, st.loss);
     track_metric(&trk, "ess_batch", step, st.ess);
@@ -255,10 +279,10 @@ static int train_main(int argc, char **argv) {
     track_tick(&trk);
     lf_progress_note(&prog, "loss %.2f ess %.3f", st.loss, st.ess);
     lf_progress_update(&prog, step + 1);
-    int stop = cli_stop_signal != 0;
+    int stop = cli_stop_agreed();
     if ((step + 1) % ckevery == 0 || step + 1 == steps || stop) {
-      fflush(csv);
-      rc = lf_flow_save(m, &opt, step + 1, seed, mpath);
+      if (csv) fflush(csv);
+      rc = lf_par_agree(root ? lf_flow_save(m, &opt, step + 1, seed, mpath) : LF_OK);
       if (rc) {
         cli_fail(CMD, rc);
         exit_code = LF_EXIT_FAIL;
@@ -276,7 +300,7 @@ static int train_main(int argc, char **argv) {
     }
   }
   lf_progress_finish(&prog);
-  fclose(csv);
+  if (csv) fclose(csv);
   double secs = lf_time_now() - t0;
   long done = step - start;
   if (exit_code == LF_EXIT_INTERRUPTED) track_end(&trk, LF_RUN_KILLED, NULL, step);
@@ -308,6 +332,8 @@ static int train_main(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "seconds", secs);
         cJSON_AddNumberToObject(j, "steps_per_second", done > 0 ? (double)done / secs : 0.0);
         cJSON_AddNumberToObject(j, "batch", batch);
+        cJSON_AddNumberToObject(j, "ranks", lf_par_size());
+        cJSON_AddStringToObject(j, "gradient", path_grad ? "path" : "reparameterisation");
         cJSON_AddStringToObject(j, "preset", preset);
         cJSON_AddStringToObject(j, "model", mpath);
         cJSON_AddStringToObject(j, "metrics", path);

@@ -3,12 +3,16 @@
  *
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error,
  * 3 interrupted by SIGTERM/SIGUSR1/SIGINT after writing a checkpoint.
+ * Under an MPI launcher (mpirun, srun) MPI is started here and every command runs on all
+ * ranks; only rank 0 prints (stdout and stderr of the others go to /dev/null, errors are
+ * agreed on with lf_par_agree so rank 0 reports them) and writes shared files.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "latflow/core.h"
+#include "latflow/par.h"
 
 /* Weak defaults so the command builds while a subcommand is still being written. */
 #define LF_STUB(name)                                                                    \
@@ -68,7 +72,20 @@ int main(int argc, char **argv) {
     return LF_EXIT_OK;
   }
   for (size_t i = 0; i < NCOMMANDS; i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(argv[1], commands[i].name)) {
+      if (lf_par_init(&argc, &argv)) {
+        fprintf(stderr, "latflow: %s\n", lf_last_error());
+        return LF_EXIT_FAIL;
+      }
+      if (!lf_par_root()) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) {
+          /* keep printing rather than fail */
+        }
+      }
+      int rc = commands[i].fn(argc - 1, argv + 1);
+      lf_par_finalize();
+      return rc;
+    }
   fprintf(stderr, "latflow: unknown command '%s'\n  run 'latflow --help' for the list\n", argv[1]);
   return LF_EXIT_USAGE;
 }

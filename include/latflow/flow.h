@@ -153,6 +153,13 @@ double lf_flow_prior_logp(const lf_flow_model *m);
  * NULL). Activations are kept in wb for lf_flow_backward. z and x may be the same array. */
 int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *z,
                     double *x, double *logq);
+/* lf_flow_forward that also returns dlogq [n][2][V] = d log q(x)/dx at x = f(z) with the
+ * parameters held fixed, by the layer recursion a_{l+1} J_l = a_l - d log|det J_l|/dx_l
+ * (about one extra backward pass per layer): the "path" part of the path-gradient
+ * estimator (Vaitl et al. 2207.08219). Keeps the records for lf_flow_backward; leaves
+ * the model gradient undefined until then. */
+int lf_flow_forward_path(lf_flow_model *m, lf_flow_batch *wb, int n, const double *z,
+                         double *x, double *logq, double *dlogq);
 /* z = f^-1(x) and log q(x). Overwrites the records of the last forward. */
 int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *x,
                     double *z, double *logq);
@@ -206,6 +213,29 @@ int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, dou
 /* Only loss and gradient (no update). */
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
                       lf_flow_step_stats *st);
+/* Data-parallel training (docs/parallel.md). Functions marked collective run on every
+ * MPI rank (lf_par_*) and return the same status everywhere; with one rank (or no MPI)
+ * they are the plain single-process functions. */
+typedef struct {
+  int path;          /* 1: path-gradient estimator (Vaitl et al. 2207.08219), 0: reparam. */
+  int deterministic; /* 1: gradients of fixed chunks of `chunk` samples summed in global
+                        chunk order: bitwise independent of the rank count             */
+  int chunk;         /* samples per chunk in deterministic mode (0: 8)                  */
+} lf_flow_train_opts;
+lf_flow_train_opts lf_flow_train_opts_default(void); /* reparameterisation, fast sums */
+/* Samples this rank computes at once for a global batch: allocate the workspace with it. */
+long lf_flow_local_batch(long batch, const lf_flow_train_opts *o);
+/* Collective: loss, statistics and gradient of a global batch of `batch` samples split
+ * over the ranks (sample b from the prior stream (seed, PRIOR|step) at index b on any
+ * rank); st describes the whole global batch; the gradient (lf_flow_model_grad) is the
+ * global one on every rank. With o = NULL: lf_flow_train_opts_default(). */
+int lf_flow_loss_grad_par(lf_flow_model *m, lf_flow_batch *wb, long batch,
+                          const lf_flow_train_opts *o, uint64_t seed, long step,
+                          lf_flow_step_stats *st);
+/* Collective: lf_flow_loss_grad_par + the same Adam update on every rank. */
+int lf_flow_train_step_par(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
+                           long batch, const lf_flow_train_opts *o, uint64_t seed, long step,
+                           lf_flow_step_stats *st);
 /* Batch ESS/B from log weights (log-sum-exp stable); n entries. */
 double lf_flow_ess(const double *logw, long n);
 

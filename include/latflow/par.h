@@ -51,6 +51,10 @@ int lf_par_allreduce_min(double *buf, long n);
  * all chunks in global order, identical on all ranks and for any rank count. */
 int lf_par_sum_chunks(const double *local, long first, long nlocal, long nglobal, long len,
                       double *out);
+/* Collective: the same chunk layout as lf_par_sum_chunks; out[nglobal * len] receives all
+ * chunks in global order on every rank (e.g. per-sample log weights for a global ESS). */
+int lf_par_allgather(const double *local, long first, long nlocal, long nglobal, long len,
+                     double *out);
 /* Collective broadcast of `bytes` bytes from `root`. */
 int lf_par_bcast(void *buf, size_t bytes, int root);
 void lf_par_barrier(void);

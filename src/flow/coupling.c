@@ -196,3 +196,50 @@ int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n,
   }
   return LF_OK;
 }
+
+/* Path-gradient recursion (Vaitl et al. 2207.08219, docs/flows.md "path gradients"):
+ * a holds a_l = d log q_l / dx_l at the input of layer l; on exit a_{l+1} = d log q_{l+1} /
+ * dx_{l+1} at its output, from a_{l+1} J = a_l - d logJ/dx_l. J is triangular: on active
+ * links diagonal with h'(P), so u_act = (a_act - d logJ/dx_act) / h'(P); the rest follows
+ * from one backward of the layer with cotangent u on the active links and 1 on logJ:
+ * backward(u, 1) = u J + d logJ/dx, whose non-active entries give a_{l+1} = a_l - them.
+ * Needs the records of a saving forward of layer l with the same n; adds a throw-away
+ * contribution to m->P.grad (lf_flow_backward zeroes it first). */
+int lf_flow_coupling_path(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *a) {
+  const lf_flow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
+  const int ntp = m->ntp;
+  const double *plaq = wb->plaq + (size_t)l * B * V;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  double *g = wb->g, *gl = wb->gl;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const double *P = plaq + (size_t)b * V, *net = out + (size_t)b * (size_t)ntp * V;
+    double *ab = a + (size_t)b * 2 * V + (size_t)ly->mu * V;
+    double *gb = g + (size_t)b * 2 * V;
+    memset(gb, 0, 2 * V * sizeof *gb);
+    gl[b] = 1.0;
+    for (int j = 0; j < ly->nact; j++) {
+      int ps = ly->aplaq[j], s = ly->alink[j];
+      double p[LF_FLOW_MAXTP], gp[LF_FLOW_MAXTP], y, ld, dld;
+      for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
+      lf_flow_transform_forward(&m->cfg.tr, P[ps], p, &y, &ld);
+      lf_flow_transform_backward(&m->cfg.tr, P[ps], p, 0.0, 1.0, &dld, gp);
+      double u = (ab[s] - dld) * exp(-ld);
+      ab[s] = u; /* a_{l+1} on the active link */
+      gb[(size_t)ly->mu * V + (size_t)s] = u;
+    }
+  }
+  LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, g, gl));
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    double *ab = a + (size_t)b * 2 * V;
+    const double *gb = g + (size_t)b * 2 * V;
+    for (size_t i = 0; i < 2 * V; i++) ab[i] -= gb[i];
+    /* active links keep u (their backward entry was u h' + dlogJ/dx = a_l there) */
+    double *am = ab + (size_t)ly->mu * V;
+    const double *gm = gb + (size_t)ly->mu * V;
+    for (int j = 0; j < ly->nact; j++) am[ly->alink[j]] += gm[ly->alink[j]];
+  }
+  return LF_OK;
+}

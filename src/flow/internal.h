@@ -84,4 +84,9 @@ int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, i
 int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *g,
                               const double *gl);
 
+/* Path-gradient step through layer l (after its saving forward with the same n):
+ * a [n][2V] from d log q_l/dx_l to d log q_{l+1}/dx_{l+1}; uses wb->g, wb->gl and adds to
+ * m->P.grad (callers zero it before their own backward). */
+int lf_flow_coupling_path(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *a);
+
 #endif

@@ -349,6 +349,29 @@ int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const doub
   return LF_OK;
 }
 
+int lf_flow_forward_path(lf_flow_model *m, lf_flow_batch *wb, int n, const double *z,
+                         double *x, double *logq, double *dlogq) {
+  LF_CHECK(check_batch(m, wb, n));
+  const size_t V2 = 2 * (size_t)m->V;
+  const int L = m->cfg.nlayers;
+  const double logr = lf_flow_prior_logp(m);
+  wb->fwd_n = -1;
+  lf_arena_reset(&wb->arena);
+  if (n == 0) return LF_OK;
+  if (x != z) memcpy(x, z, (size_t)n * V2 * sizeof(double));
+  /* the prior is uniform: d log r / dz = 0 */
+  memset(dlogq, 0, (size_t)n * V2 * sizeof(double));
+  for (int b = 0; b < n; b++) wb->lq[b] = logr;
+  for (int l = 0; l < L; l++) {
+    LF_CHECK(lf_flow_coupling_forward(m, wb, l, n, x, wb->logJ, 1));
+    for (int b = 0; b < n; b++) wb->lq[b] -= wb->logJ[b];
+    LF_CHECK(lf_flow_coupling_path(m, wb, l, n, dlogq));
+  }
+  if (logq) memcpy(logq, wb->lq, (size_t)n * sizeof(double));
+  wb->fwd_n = n;
+  return LF_OK;
+}
+
 int lf_flow_inverse(const lf_flow_model *m, lf_flow_batch *wb, int n, const double *x,
                     double *z, double *logq) {
   LF_CHECK(check_batch(m, wb, n));

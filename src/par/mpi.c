@@ -144,35 +144,60 @@ int lf_par_allreduce_min(double *buf, long n) {
 #endif
 }
 
+int lf_par_allgather(const double *local, long first, long nlocal, long nglobal, long len,
+                     double *out) {
+#ifdef LATFLOW_HAVE_MPI
+  if (g_mpi && g_size > 1) {
+    int *counts = malloc(sizeof(int) * (size_t)g_size), *displs = malloc(sizeof(int) * (size_t)g_size);
+    int *pairs = malloc(sizeof(int) * 2 * (size_t)g_size);
+    int ok = counts && displs && pairs && nglobal * len < 2147483647L, allok = 0;
+    MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!allok) {
+      free(counts), free(displs), free(pairs);
+      return LF_ERROR(LF_ENOMEM, "cannot gather %ld chunks of %ld doubles (out of memory or "
+                                 "more than 2^31 values)", nglobal, len);
+    }
+    int mine[2] = {(int)(first * len), (int)(nlocal * len)};
+    MPI_Allgather(mine, 2, MPI_INT, pairs, 2, MPI_INT, MPI_COMM_WORLD);
+    long total = 0;
+    for (int r = 0; r < g_size; r++) displs[r] = pairs[2 * r], counts[r] = pairs[2 * r + 1], total += counts[r];
+    int rc = LF_OK;
+    if (total != nglobal * len)
+      rc = LF_ERROR(LF_EINVAL, "ranks hold %ld values in all, not the %ld of %ld chunks; every "
+                               "chunk must be on exactly one rank", total, nglobal * len, nglobal);
+    else
+      MPI_Allgatherv(local, mine[1], MPI_DOUBLE, out, counts, displs, MPI_DOUBLE, MPI_COMM_WORLD);
+    free(counts), free(displs), free(pairs);
+    return rc;
+  }
+#endif
+  if (first != 0 || nlocal != nglobal)
+    return LF_ERROR(LF_EINVAL, "on one rank lf_par_allgather needs all %ld chunks (got %ld from "
+                               "%ld)", nglobal, nlocal, first);
+  if (out != local) memmove(out, local, sizeof(double) * (size_t)(nglobal * len));
+  return LF_OK;
+}
+
 int lf_par_sum_chunks(const double *local, long first, long nlocal, long nglobal, long len,
                       double *out) {
   const double *all = local;
   double *gathered = NULL;
-#ifdef LATFLOW_HAVE_MPI
-  if (g_mpi && g_size > 1) {
-    int *counts = malloc(sizeof(int) * (size_t)g_size), *displs = malloc(sizeof(int) * (size_t)g_size);
+  if (lf_par_size() > 1) {
     gathered = lf_alloc(sizeof(double) * (size_t)(nglobal * len));
-    int ok = counts && displs && gathered;
-    int mine[2] = {(int)(first * len), (int)(nlocal * len)};
-    int *pairs = malloc(sizeof(int) * 2 * (size_t)g_size);
-    ok = ok && pairs;
-    int allok = 0;
-    MPI_Allreduce(&ok, &allok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!allok) {
-      free(counts), free(displs), free(pairs), lf_free(gathered);
-      return LF_ERROR(LF_ENOMEM, "out of memory gathering %ld chunks of %ld doubles", nglobal, len);
+    int rc = gathered ? LF_OK
+                      : LF_ERROR(LF_ENOMEM, "out of memory gathering %ld chunks of %ld doubles",
+                                 nglobal, len);
+    if ((rc = lf_par_agree(rc)) != LF_OK) return rc;
+    rc = lf_par_allgather(local, first, nlocal, nglobal, len, gathered);
+    if (rc) {
+      lf_free(gathered);
+      return rc;
     }
-    MPI_Allgather(mine, 2, MPI_INT, pairs, 2, MPI_INT, MPI_COMM_WORLD);
-    for (int r = 0; r < g_size; r++) displs[r] = pairs[2 * r], counts[r] = pairs[2 * r + 1];
-    MPI_Allgatherv(local, mine[1], MPI_DOUBLE, gathered, counts, displs, MPI_DOUBLE, MPI_COMM_WORLD);
-    free(counts), free(displs), free(pairs);
     all = gathered;
-    first = 0;
+  } else if (first != 0 || nlocal != nglobal) {
+    return LF_ERROR(LF_EINVAL, "on one rank lf_par_sum_chunks needs all %ld chunks (got %ld from "
+                               "%ld)", nglobal, nlocal, first);
   }
-#endif
-  (void)nlocal;
-  if (all == local && first != 0)
-    return LF_ERROR(LF_EINVAL, "serial lf_par_sum_chunks needs first = 0 (got %ld)", first);
   for (long k = 0; k < len; k++) out[k] = 0;
   for (long c = 0; c < nglobal; c++)
     for (long k = 0; k < len; k++) out[k] += all[c * len + k];

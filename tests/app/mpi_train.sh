@@ -1,0 +1,47 @@
+#!/bin/bash
+# tests/app/mpi_train.sh -- data-parallel `latflow train` under mpirun (issue #7):
+# the same global batch on 1, 2 and 4 ranks gives bitwise identical models and metrics with
+# --deterministic and the same loss curve to round-off without it; a rank that cannot read
+# its --resume directory stops every rank with that rank's message; rank 0 alone writes.
+# Needs LATFLOW_MPIEXEC (mpirun) in the environment; skipped (exit 77) without MPI.
+. "$(dirname "$0")/lib.sh"
+M="${LATFLOW_MPIEXEC:-}"
+[ -n "$M" ] || { echo "no MPI launcher: skipped"; exit 77; }
+run() { local np=$1; shift; "$M" --allow-run-as-root --oversubscribe -np "$np" "$L" "$@"; }
+export OMP_NUM_THREADS=1 LATFLOW_REGISTRY=none
+args=(train --preset u1-tutorial --lattice 8x8 --steps 12 --batch 20 --checkpoint-every 5)
+for np in 1 2 4; do
+  run $np "${args[@]}" --deterministic --out "$T/d$np" > "$T/d$np.log" 2>&1 ||
+    bad "np $np deterministic training failed: $(tail -2 "$T/d$np.log")"
+  run $np "${args[@]}" --path-gradient --out "$T/n$np" > "$T/n$np.log" 2>&1 ||
+    bad "np $np path-gradient training failed: $(tail -2 "$T/n$np.log")"
+done
+cols() { cut -d, -f1-6 "$1"; } # everything but the wall-clock seconds
+for np in 2 4; do
+  check "--deterministic: model of $np ranks bitwise equal to 1 rank" \
+    cmp -s "$T/d1/model.safetensors" "$T/d$np/model.safetensors"
+  check "--deterministic: optimizer state of $np ranks bitwise equal to 1 rank" \
+    cmp -s "$T/d1/model.opt.safetensors" "$T/d$np/model.opt.safetensors"
+  check "--deterministic: metrics (loss, ESS, acceptance, grad norm) of $np ranks equal to 1 rank" \
+    cmp -s <(cols "$T/d1/metrics.csv") <(cols "$T/d$np/metrics.csv")
+  dev=$(paste -d, <(cols "$T/n1/metrics.csv") <(cols "$T/n$np/metrics.csv") |
+        awk -F, 'NR > 1 { d = ($2 - $8) / $2; if (d < 0) d = -d; if (d > m) m = d } END { printf "%.3g", m + 0 }')
+  check "path gradients, fast sums: loss curve of $np ranks = 1 rank to round-off (max rel dev $dev)" \
+    awk -v d="$dev" 'BEGIN { exit !(d < 1e-9) }'
+done
+check "12 metric rows written once (rank 0 only)" \
+  test "$(wc -l < "$T/d4/metrics.csv")" -eq 13
+check "one summary line on stdout from 4 ranks" \
+  test "$(grep -c '^trained' "$T/d4.log")" -eq 1
+# one rank resumes a directory it cannot read: every rank stops, rank 0 reports rank 1's error
+mkdir -p "$T/empty"
+err=$("$M" --allow-run-as-root --oversubscribe -np 1 "$L" train --resume "$T/d1" --steps 14 : \
+      -np 1 "$L" train --resume "$T/empty" --steps 14 2>&1 >/dev/null); rc=$?
+if [ $rc -ne 0 ] && printf '%s' "$err" | grep -q "rank 1: .*holds no training run"; then
+  ok "bad --resume on rank 1 only: all ranks exit $rc, rank 0 prints: $(printf '%s' "$err" | grep 'rank 1' | head -1)"
+else
+  bad "bad --resume on rank 1 only: exit $rc, stderr: $err"
+fi
+check "... and rank 0 did not continue its run (still 12 metric rows)" \
+  test "$(wc -l < "$T/d1/metrics.csv")" -eq 13
+finish
