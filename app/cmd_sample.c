@@ -9,7 +9,9 @@
  * test of proposal i from (seed, ACCEPT, i): the chain does not depend on --batch or the
  * number of threads. Observables of the chain: plaquette <cos theta_P> and the
  * topological susceptibility chi = <Q^2>/V and the charge Q itself (geometric), with
- * Gamma-method errors and tau_int (stats module). With --out DIR: DIR/chain.csv (one row per proposal) and ILDG
+ * Gamma-method errors and tau_int (stats module). Under mpirun/srun the proposals are
+ * computed on all ranks (chunk k on rank k mod P) and the chain is run in global order:
+ * the same chain for any rank count; rank 0 writes. With --out DIR: DIR/chain.csv (one row per proposal) and ILDG
  * configurations DIR/cfg_<i>.lime of the chain every --save-every steps.
  * JSON: acceptance, ess, plaquette {mean, err, tau_int}, topological_susceptibility
  * {mean, err, tau_int}, reweighted estimates, n, seconds.
@@ -23,6 +25,7 @@
 #include "cli.h"
 #include "latflow/flow.h"
 #include "latflow/io.h"
+#include "latflow/par.h"
 #include "latflow/stats.h"
 #include "rundir.h"
 #include "track.h"
@@ -62,9 +65,12 @@ int cmd_sample(int argc, char **argv) {
     return LF_EXIT_USAGE;
   }
   app_track trk = {0};
-  lf_flow_model *m;
-  int rc = lf_flow_load(&m, NULL, NULL, NULL, model);
-  if (rc) return cli_fail(CMD, rc);
+  lf_flow_model *m = NULL;
+  int rc = lf_par_agree(lf_flow_load(&m, NULL, NULL, NULL, model)); /* every rank loads it */
+  if (rc) {
+    lf_flow_model_free(m);
+    return cli_fail(CMD, rc);
+  }
   const lf_flow_config *cfg = lf_flow_model_config(m);
   const long V = lf_flow_model_volume(m);
   const size_t V2 = 2 * (size_t)V;
@@ -75,29 +81,37 @@ int cmd_sample(int argc, char **argv) {
   double *logw = lf_alloc((size_t)n * sizeof(double));
   double *pl = lf_alloc((size_t)n * sizeof(double)), *q2 = lf_alloc((size_t)n * sizeof(double));
   double *qs = lf_alloc((size_t)n * sizeof(double));
+  double *vals = lf_alloc(3 * (size_t)batch * sizeof(double));
+  double *allv = lf_alloc(3 * (size_t)batch * (size_t)lf_par_size() * sizeof(double));
+  double *allx = NULL;
   double *ppl = lf_alloc((size_t)n * sizeof(double)), *pq2 = lf_alloc((size_t)n * sizeof(double));
   FILE *csv = NULL;
   lf_lattice lat = {0};
   lf_gauge *field = NULL;
-  if (!x || !cur || !lq || !logw || !pl || !q2 || !qs || !ppl || !pq2) rc = LF_ENOMEM;
+  if (!x || !cur || !lq || !logw || !pl || !q2 || !qs || !ppl || !pq2 || !vals || !allv)
+    rc = LF_ENOMEM;
   if (!rc) rc = lf_flow_batch_alloc(&wb, m, batch);
   if (!rc && out) {
     char path[4096];
-    rc = lf_mkdir_p(out);
-    rundir_path(path, sizeof path, out, "chain.csv");
-    if (!rc && !(csv = fopen(path, "w"))) rc = LF_ERROR(LF_EIO, "cannot write %s; check that the directory is writable", path);
-    if (csv) fprintf(csv, "i,accepted,logw,plaquette,Q\n");
+    if (lf_par_root()) { /* rank 0 alone writes */
+      rc = lf_mkdir_p(out);
+      rundir_path(path, sizeof path, out, "chain.csv");
+      if (!rc && !(csv = fopen(path, "w"))) rc = LF_ERROR(LF_EIO, "cannot write %s; check that the directory is writable", path);
+      if (csv) fprintf(csv, "i,accepted,logw,plaquette,Q\n");
+    }
     if (!rc && save_every > 0) {
       rc = lf_lattice_init(&lat, 2, cfg->L);
       if (!rc) rc = lf_gauge_alloc(&field, &lat, LF_U1);
+      if (!rc && !(allx = lf_alloc((size_t)batch * V2 * (size_t)lf_par_size() * sizeof(double))))
+        rc = LF_ENOMEM;
     }
   }
-  if (rc) goto done;
+  if ((rc = lf_par_agree(rc)) != LF_OK) goto done;
   static const char *const not_tracked[] = {"json", "registry", "experiment", NULL};
   cJSON *tparams = rundir_opts_to_json(opts, not_tracked);
   int trc = track_begin(&trk, CMD, registry, out ? out : model, experiment, tparams, out);
   cJSON_Delete(tparams);
-  if (trc) {
+  if (cli_agree_exit(CMD, trc ? LF_EXIT_FAIL : LF_EXIT_OK)) {
     rc = 2;
     goto done;
   }
@@ -107,19 +121,38 @@ int cmd_sample(int argc, char **argv) {
   lf_progress_init(&prog, n, CMD);
   double t0 = lf_time_now(), lwcur = 0, plcur = 0, qcur = 0;
   long accepted = 0;
-  for (long c0 = 0; c0 < n && !cli_stop_signal; c0 += batch) {
-    int nb = (int)(n - c0 < batch ? n - c0 : batch);
-    /* key proposals by their global index: independent of --batch */
-    lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, 1ull << 47), c0, nb, x);
+  /* Rounds of P chunks of `batch` proposals: rank r computes chunk k0 + r, the values (and,
+   * when configurations are saved, the proposals) are gathered, and every rank runs the
+   * same sequential accept/reject in global proposal order; rank 0 writes. */
+  const long nchunks = (n + batch - 1) / batch, P = lf_par_size();
+  for (long k0 = 0; k0 < nchunks; k0 += P) {
+    if (cli_stop_agreed()) break;
+    const long k = k0 + lf_par_rank();
+    const int nb = k < nchunks ? (int)(n - k * batch < batch ? n - k * batch : batch) : 0;
+    /* key proposals by their global index: independent of --batch and of the rank count */
+    lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, 1ull << 47), k * batch, nb, x);
     rc = lf_flow_forward(m, wb, nb, x, x, lq);
-    if (rc) goto done;
-    for (int b = 0; b < nb; b++) {
-      long i = c0 + b;
+    for (int b = 0; !rc && b < batch; b++) {
+      double *v = vals + 3 * (size_t)b;
+      if (b >= nb) {
+        v[0] = v[1] = v[2] = 0;
+        continue;
+      }
       const double *xb = x + (size_t)b * V2;
-      double S = lf_flow_action(m, cfg->beta, xb, NULL);
-      logw[i] = -S - lq[b];
-      double Q = lf_flow_topo_charge(m, xb);
-      ppl[i] = lf_flow_plaquette(m, xb), pq2[i] = Q * Q / (double)V;
+      v[0] = -lf_flow_action(m, cfg->beta, xb, NULL) - lq[b];
+      v[1] = lf_flow_plaquette(m, xb);
+      v[2] = lf_flow_topo_charge(m, xb);
+    }
+    if ((rc = lf_par_agree(rc)) != LF_OK) goto done;
+    rc = lf_par_allgather(vals, lf_par_rank(), 1, P, 3 * (long)batch, allv);
+    if (!rc && field) rc = lf_par_allgather(x, lf_par_rank(), 1, P, (long)batch * (long)V2, allx);
+    if (rc) goto done;
+    const long iend = (k0 + P) * batch < n ? (k0 + P) * batch : n;
+    for (long i = k0 * batch; i < iend; i++) {
+      const double *v = allv + 3 * (size_t)(i - k0 * batch);
+      logw[i] = v[0];
+      double Q = v[2];
+      ppl[i] = v[1], pq2[i] = Q * Q / (double)V;
       int acc = 1;
       if (i > 0) {
         lf_rng r;
@@ -127,7 +160,7 @@ int cmd_sample(int argc, char **argv) {
         acc = log(lf_rng_uniform(&r)) < logw[i] - lwcur;
       }
       if (acc) {
-        memcpy(cur, xb, V2 * sizeof(double));
+        if (field) memcpy(cur, allx + (size_t)(i - k0 * batch) * V2, V2 * sizeof(double));
         lwcur = logw[i], plcur = ppl[i], qcur = Q;
         if (i > 0) accepted++;
       }
@@ -141,12 +174,12 @@ int cmd_sample(int argc, char **argv) {
         snprintf(name, sizeof name, "cfg_%06ld.lime", i + 1);
         rundir_path(path, sizeof path, out, name);
         rc = lf_flow_to_gauge(m, cur, field);
-        if (!rc) rc = lf_ildg_write(path, field, 64, NULL);
-        if (rc) goto done;
+        if (!rc && lf_par_root()) rc = lf_ildg_write(path, field, 64, NULL);
+        if ((rc = lf_par_agree(rc)) != LF_OK) goto done;
         track_produced(&trk, path, LF_ARTIFACT_CONFIG);
       }
     }
-    lf_progress_update(&prog, c0 + nb);
+    lf_progress_update(&prog, iend);
     track_tick(&trk);
   }
   lf_progress_finish(&prog);
@@ -225,6 +258,7 @@ done:
   lf_flow_model_free(m);
   lf_free(x), lf_free(cur), lf_free(lq), lf_free(logw);
   lf_free(pl), lf_free(q2), lf_free(qs), lf_free(ppl), lf_free(pq2);
+  lf_free(vals), lf_free(allv), lf_free(allx);
   if (rc == 1) return LF_EXIT_INTERRUPTED;
   if (rc == 2) return LF_EXIT_FAIL; /* registry message already printed */
   if (rc) return cli_fail(CMD, rc);
