@@ -34,13 +34,16 @@
 #define CMD "sample"
 
 int cmd_sample(int argc, char **argv) {
-  const char *model = NULL, *out = NULL, *registry = NULL, *experiment = NULL;
+  const char *model = NULL, *out = NULL, *registry = NULL, *experiment = NULL, *lattice = NULL;
+  double beta = 0;
   long n = 10000, save_every = 0;
   int batch = 64, json = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
       {"model", CLI_STR, &model, "FILE", "model file written by 'latflow train' (model.safetensors)"},
       {"n", CLI_LONG, &n, "N", "number of flow proposals = Markov chain length (default 10000)"},
+      {"lattice", CLI_STR, &lattice, "LxL", "sample another lattice with the trained networks (default: the model's)"},
+      {"beta", CLI_DOUBLE, &beta, "B", "target coupling (default: the model's); Metropolis keeps it exact"},
       {"seed", CLI_U64, &seed, "S", "seed of proposals and accept/reject (default 1)"},
       {"batch", CLI_INT, &batch, "B", "proposals per flow evaluation (default 64; no effect on results)"},
       {"out", CLI_STR, &out, "DIR", "write chain.csv and ILDG configurations here"},
@@ -67,6 +70,23 @@ int cmd_sample(int argc, char **argv) {
   app_track trk = {0};
   lf_flow_model *m = NULL;
   int rc = lf_par_agree(lf_flow_load(&m, NULL, NULL, NULL, model)); /* every rank loads it */
+  if (!rc && (lattice || beta != 0)) {
+    /* the same networks on another lattice / at another beta */
+    lf_flow_config c2 = *lf_flow_model_config(m);
+    int nd, L[LF_MAXDIM];
+    if (lattice && (lf_lattice_parse(lattice, &nd, L) || nd != 2)) {
+      cli_error(CMD, "use e.g. --lattice 16x16 (2D, extents multiples of 4)", "bad --lattice '%s'", lattice);
+      lf_flow_model_free(m);
+      return LF_EXIT_USAGE;
+    }
+    if (lattice) c2.L[0] = L[0], c2.L[1] = L[1];
+    if (beta != 0) c2.beta = beta;
+    lf_flow_model *m2 = NULL;
+    rc = lf_flow_model_alloc(&m2, &c2, 1);
+    if (!rc) rc = lf_flow_model_copy_params(m2, m);
+    lf_flow_model_free(m);
+    m = m2;
+  }
   if (rc) {
     lf_flow_model_free(m);
     return cli_fail(CMD, rc);
@@ -232,10 +252,13 @@ int cmd_sample(int argc, char **argv) {
     cJSON_AddNumberToObject(j, "n", (double)n);
     cJSON_AddNumberToObject(j, "acceptance", acc_rate);
     cJSON_AddNumberToObject(j, "ess", ess);
-    cJSON_AddItemToObject(j, "plaquette", cli_json_estimate(rp.value, rp.err, rp.tau_int));
-    cJSON_AddItemToObject(j, "topological_susceptibility",
-                          cli_json_estimate(rq.value, rq.err, rq.tau_int));
-    cJSON_AddItemToObject(j, "topological_charge", cli_json_estimate(rQ.value, rQ.err, rQ.tau_int));
+    const lf_stats_gamma_res *est[3] = {&rp, &rq, &rQ};
+    const char *names[3] = {"plaquette", "topological_susceptibility", "topological_charge"};
+    for (int e = 0; e < 3; e++) {
+      cJSON *o = cli_json_estimate(est[e]->value, est[e]->err, est[e]->tau_int);
+      cJSON_AddNumberToObject(o, "tau_int_err", est[e]->tau_int_err);
+      cJSON_AddItemToObject(j, names[e], o);
+    }
     if (rwok) {
       cJSON_AddItemToObject(j, "plaquette_reweighted", cli_json_estimate(rwp, rwpe, -1));
       cJSON_AddItemToObject(j, "topological_susceptibility_reweighted",

@@ -15,7 +15,7 @@
  * the last good checkpoint. With --json the last stdout line is
  * {"ess", "loss", "steps_per_second", "model", ...}; "ess" is measured on 1024 fresh samples.
  * --path-gradient uses the path-gradient estimator (Vaitl et al. 2207.08219).
- * Under mpirun/srun the global batch is split over the ranks (docs/parallel.md): sample b
+ * Under mpirun/srun the global batch is split over the ranks (docs/flows.md): sample b
  * is the same on any rank count, gradients are all-reduced (--deterministic: chunked sums
  * in global order, bitwise independent of the rank count); rank 0 writes the files.
  */
@@ -76,7 +76,7 @@ static char *restored[2];
 
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
-  const char *registry = NULL, *experiment = NULL;
+  const char *registry = NULL, *experiment = NULL, *init_from = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
   int batch = 64, json = 0, rect = 0, path_grad = 0, determ = 0;
@@ -97,6 +97,7 @@ static int train_main(int argc, char **argv) {
       {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
+      {"init-from", CLI_STR, &init_from, "FILE", "start from this model's parameters and architecture (another lattice or beta allowed)"},
       {"path-gradient", CLI_FLAG, &path_grad, NULL, "path-gradient estimator (Vaitl et al. 2207.08219)"},
       {"deterministic", CLI_FLAG, &determ, NULL, "MPI: sum gradients in a fixed order (bitwise equal for any rank count)"},
       {0}};
@@ -191,7 +192,23 @@ static int train_main(int argc, char **argv) {
     /* every rank builds the same model from the seed; rank 0 creates the run directory */
     if (root && rundir_check_fresh(CMD, out) != CLI_OK) code = LF_EXIT_USAGE;
     else if (root && lf_mkdir_p(out)) code = cli_fail(CMD, LF_EIO);
-    int rc = code ? LF_OK : lf_flow_model_alloc(&m, &cfg, seed);
+    int rc = LF_OK;
+    if (!code && init_from) {
+      /* architecture and parameters from the file; lattice and beta from the options */
+      lf_flow_model *src = NULL;
+      rc = lf_flow_load(&src, NULL, NULL, NULL, init_from);
+      if (!rc) {
+        lf_flow_config c2 = *lf_flow_model_config(src);
+        if (lattice) c2.L[0] = cfg.L[0], c2.L[1] = cfg.L[1];
+        if (seen[2]) c2.beta = cfg.beta;
+        cfg = c2;
+        rc = lf_flow_model_alloc(&m, &cfg, seed);
+        if (!rc) rc = lf_flow_model_copy_params(m, src);
+      }
+      lf_flow_model_free(src);
+    } else if (!code) {
+      rc = lf_flow_model_alloc(&m, &cfg, seed);
+    }
     lf_nn_adam_cfg ac = lf_nn_adam_defaults();
     ac.lr = lr;
     if (!code && !rc) rc = lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);

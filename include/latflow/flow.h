@@ -173,6 +173,12 @@ int lf_flow_backward(lf_flow_model *m, lf_flow_batch *wb, int n, const double *g
 int lf_flow_backward_input(lf_flow_model *m, lf_flow_batch *wb, int n, const double *gx,
                            const double *glogq, double *gz);
 
+/* Copy the network parameters of src into dst (same architecture, any lattice extents and
+ * beta: the context networks are convolutional, so a model trained on a small lattice is a
+ * starting point, or directly a proposal, for a larger one). LF_EINVAL naming the first
+ * tensor whose name or shape differs. */
+int lf_flow_model_copy_params(lf_flow_model *dst, const lf_flow_model *src);
+
 /* Layer-level access for tests: apply layer l alone to one configuration. */
 int lf_flow_layer_forward(const lf_flow_model *m, int l, const double *in, double *out,
                           double *logdet);
@@ -213,7 +219,7 @@ int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, dou
 /* Only loss and gradient (no update). */
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
                       lf_flow_step_stats *st);
-/* Data-parallel training (docs/parallel.md). Functions marked collective run on every
+/* Data-parallel training (docs/flows.md). Functions marked collective run on every
  * MPI rank (lf_par_*) and return the same status everywhere; with one rank (or no MPI)
  * they are the plain single-process functions. */
 typedef struct {

@@ -12,7 +12,7 @@
  * approaches p. ESS/B = (sum w)^2 / (B sum w^2), log w = -S - log q. Acceptance estimate of
  * independence Metropolis: E_{x~p, x'~q} min(1, w(x')/w(x)) = sum_i wbar_i (1/B) sum_j
  * min(1, w_j/w_i).
- * Data parallelism (docs/parallel.md): sample b of the global batch is drawn from the
+ * Data parallelism (docs/flows.md "Data-parallel training"): sample b of the global batch is drawn from the
  * prior stream (seed, PRIOR|step) at index b on whichever rank computes it, so the global
  * batch is the same for any rank count; the per-sample losses are gathered (lf_par_allgather)
  * so loss, ESS and acceptance are those of the global batch; gradients are summed with
