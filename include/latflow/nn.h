@@ -255,6 +255,11 @@ int lf_nn_convnet_forward(const lf_nn_convnet *net, const lf_nn_params *P, int b
 int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
                            const lf_nn_saved *saved, const double *dy, double *dx,
                            lf_arena *arena);
+/* Only dx (no parameter gradients: about a third less work), e.g. for d(output)/d(input)
+ * products such as the path-gradient recursion of the flows. */
+int lf_nn_convnet_backward_input(const lf_nn_convnet *net, const lf_nn_params *P,
+                                 const lf_nn_saved *sv, const double *dy, double *dx,
+                                 lf_arena *arena);
 /* Arena bytes a forward with saving + backward needs at this batch (upper bound). */
 size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch);
 /* The part of it that the saved record of one forward keeps (upper bound). A caller

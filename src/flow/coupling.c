@@ -139,7 +139,7 @@ int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, i
 }
 
 int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *g,
-                              const double *gl) {
+                              const double *gl, int want_params) {
   const lf_flow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
   const int ntp = m->ntp;
@@ -164,7 +164,10 @@ int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n,
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)ps] = gp[c];
     }
   }
-  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  int rc = want_params
+               ? lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena)
+               : lf_nn_convnet_backward_input(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat,
+                                              &wb->arena);
   if (rc) return lf_error_context(rc, "context network of flow layer %d (backward)", l);
   /* features -> plaquettes -> links */
 #pragma omp parallel for schedule(static)
@@ -203,8 +206,8 @@ int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n,
  * links diagonal with h'(P), so u_act = (a_act - d logJ/dx_act) / h'(P); the rest follows
  * from one backward of the layer with cotangent u on the active links and 1 on logJ:
  * backward(u, 1) = u J + d logJ/dx, whose non-active entries give a_{l+1} = a_l - them.
- * Needs the records of a saving forward of layer l with the same n; adds a throw-away
- * contribution to m->P.grad (lf_flow_backward zeroes it first). */
+ * Needs the records of a saving forward of layer l with the same n; no parameter
+ * gradients are computed. */
 int lf_flow_coupling_path(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *a) {
   const lf_flow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
@@ -230,7 +233,7 @@ int lf_flow_coupling_path(lf_flow_model *m, lf_flow_batch *wb, int l, int n, dou
       gb[(size_t)ly->mu * V + (size_t)s] = u;
     }
   }
-  LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, g, gl));
+  LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, g, gl, 0));
 #pragma omp parallel for schedule(static)
   for (int b = 0; b < n; b++) {
     double *ab = a + (size_t)b * 2 * V;

@@ -78,15 +78,14 @@ int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, i
                              double *logJ, int save);
 int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
                              double *logJ);
-/* g [n][2V]: on entry dL/d(out), on exit dL/d(in); gl[b] = dL/dlogJ_b; parameter
- * gradients ACCUMULATED into m->P.grad. Needs the records of a saving forward of layer l
- * with the same n. */
+/* g [n][2V]: on entry dL/d(out), on exit dL/d(in); gl[b] = dL/dlogJ_b; with want_params
+ * parameter gradients ACCUMULATED into m->P.grad. Needs the records of a saving forward of
+ * layer l with the same n. */
 int lf_flow_coupling_backward(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *g,
-                              const double *gl);
+                              const double *gl, int want_params);
 
 /* Path-gradient step through layer l (after its saving forward with the same n):
- * a [n][2V] from d log q_l/dx_l to d log q_{l+1}/dx_{l+1}; uses wb->g, wb->gl and adds to
- * m->P.grad (callers zero it before their own backward). */
+ * a [n][2V] from d log q_l/dx_l to d log q_{l+1}/dx_{l+1}; uses wb->g, wb->gl. */
 int lf_flow_coupling_path(lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *a);
 
 #endif

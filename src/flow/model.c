@@ -423,7 +423,7 @@ int lf_flow_backward_input(lf_flow_model *m, lf_flow_batch *wb, int n, const dou
   if (n == 0) return LF_OK;
   memcpy(wb->g, gx, (size_t)n * V2 * sizeof(double));
   for (int b = 0; b < n; b++) wb->gl[b] = -glogq[b]; /* log q = log r - sum_l logJ_l */
-  for (int l = L - 1; l >= 0; l--) LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, wb->g, wb->gl));
+  for (int l = L - 1; l >= 0; l--) LF_CHECK(lf_flow_coupling_backward(m, wb, l, n, wb->g, wb->gl, 1));
   if (gz) memcpy(gz, wb->g, (size_t)n * V2 * sizeof(double));
   return LF_OK;
 }

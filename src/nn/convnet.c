@@ -187,9 +187,8 @@ nomem:
                           lf_nn_convnet_arena_bytes(net, batch), batch);
 }
 
-int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
-                           const lf_nn_saved *sv, const double *dy, double *dx,
-                           lf_arena *arena) {
+static int backward(const lf_nn_convnet *net, const lf_nn_params *P, const lf_nn_saved *sv,
+                    const double *dy, double *dx, lf_arena *arena, int want_params) {
   if (!sv) return LF_ERROR(LF_EINVAL, "backward needs the record of a forward with saving");
   const int n = net->cfg.nlayers, batch = sv->batch, lanes = sv->lanes;
   const int par = lf_nn_convnet_macs(net, batch) >= LF_NN_PAR_MIN_MACS;
@@ -213,7 +212,8 @@ int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
     const double *in = l == 0 ? sv->x : sv->a[l - 1];
     double *out = l == 0 && !lanes ? dx : (l == 0 && !dx ? NULL : g);
     const double *w = lf_nn_params_ptr(P, net->widx[l]);
-    double *dw = lf_nn_params_gptr(P, net->widx[l]), *db = lf_nn_params_gptr(P, net->bidx[l]);
+    double *dw = want_params ? lf_nn_params_gptr(P, net->widx[l]) : NULL;
+    double *db = want_params ? lf_nn_params_gptr(P, net->bidx[l]) : NULL;
     int rc = lanes ? lf_nn_conv_lane_backward_t(c, batch, w, in, dz, out, dw, db, arena)
                    : lf_nn_conv_backward(c, batch, w, in, dz, out, dw, db, arena);
     if (rc) {
@@ -225,4 +225,17 @@ int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
   if (lanes && dx) lf_nn_lanes_unpack(batch, net->cfg.channels[0], net->vol, g, dx, par);
   arena->used = mark;
   return LF_OK;
+}
+
+int lf_nn_convnet_backward(const lf_nn_convnet *net, const lf_nn_params *P,
+                           const lf_nn_saved *sv, const double *dy, double *dx,
+                           lf_arena *arena) {
+  return backward(net, P, sv, dy, dx, arena, 1);
+}
+
+int lf_nn_convnet_backward_input(const lf_nn_convnet *net, const lf_nn_params *P,
+                                 const lf_nn_saved *sv, const double *dy, double *dx,
+                                 lf_arena *arena) {
+  if (!dx) return LF_ERROR(LF_EINVAL, "lf_nn_convnet_backward_input needs dx");
+  return backward(net, P, sv, dy, dx, arena, 0);
 }

@@ -280,6 +280,18 @@ static void check_net(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_a
   int rc = lf_nn_convnet_forward(&net, &P, B, x, y, &a, &sv);
   if (!rc) rc = lf_nn_convnet_backward(&net, &P, sv, r, dx, &a);
   LF_TEST_TRUE("conv net forward+backward fit in lf_nn_convnet_arena_bytes", rc == LF_OK);
+  {
+    /* input-only backward: the same dx bitwise, parameter gradients untouched */
+    double *dx2 = lf_alloc(nx * 8), *g0 = lf_alloc(P.n * 8);
+    memcpy(g0, P.grad, P.n * 8);
+    rc = lf_nn_convnet_forward(&net, &P, B, x, y, &a, &sv);
+    if (!rc) rc = lf_nn_convnet_backward_input(&net, &P, sv, r, dx2, &a);
+    char w2[160];
+    snprintf(w2, sizeof w2, "net d=%d k=%d b=%d: backward_input dx == backward dx bitwise, "
+             "gradients untouched", nd, k, B);
+    LF_TEST_TRUE(w2, rc == LF_OK && !memcmp(dx, dx2, nx * 8) && !memcmp(g0, P.grad, P.n * 8));
+    lf_free(dx2), lf_free(g0);
+  }
   net_ctx c = {&net, &P, B, x, y, r, &a};
   char what[160];
   snprintf(what, sizeof what, "net d=%d k=%d b=%d %s/%s input", nd, k, B, lf_nn_act_name(act),
