@@ -1,0 +1,222 @@
+/*
+ * coupling.c -- spectral coupling layer with plaquette active loops over a batch of SU(N)
+ * fields (N = 2, 3; d = 2, 4).
+ *
+ * Math (docs/sunflow.md; Boyda et al. 2008.05456 sec. IV-V): layer (mu, nu, off) updates
+ * the active links U = U_mu(x), x_nu = off (mod P). Active loop W = P_{mu nu}(x) = U S^dag
+ * with the staple S = U_nu(x) U_mu(x+nu) U_nu(x+mu)^dag, which holds no active link.
+ * W = V e^{i theta} V^dag (lf_spec_eig), theta' = class transform (angles.c) with
+ * parameters from the context network at x, W' = V e^{i theta'} V^dag, U' = W' S
+ * (= W' W^dag U). Context: Re/Im tr P/N of every plaquette that holds no active link
+ * ("frozen"), 0 elsewhere, 2 channels per plane, through an lf_nn_convnet. The context and
+ * S are unchanged by the layer and gauge covariant (W -> g W g^dag, W' likewise), so the
+ * layer is gauge equivariant, and its Jacobian is block triangular with
+ *     log|det J| = sum_active [Haar log-Jacobian of W -> W'] (angles.c),
+ * since U -> U' = W' S is W -> W' followed by a right translation (Haar invariant).
+ * Backward: U' = W' S gives dL/dW' = G S^dag, dL/dS += W'^dag G; the spectral map VJP
+ * (lf_spec_map_vjp_angles, lf_sunflow_angles_backward, lf_spec_divdiff, lf_spec_map_vjp)
+ * gives dL/dW (tangent); W = U S^dag gives dL/dU = G_W S, dL/dS += G_W^dag U; staples and
+ * frozen plaquettes scatter to their links (field.c).
+ * Thread contract: per-sample OpenMP static loops writing disjoint data around one
+ * batched, thread-count independent nn call per layer.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Features of one sample: f[2 pl][s] = Re tr P_pl(s)/N, f[2 pl + 1][s] = Im tr P_pl(s)/N on
+ * frozen plaquettes, 0 elsewhere. */
+static void features(const lf_sunflow_model *m, const lf_sunflow_layer *ly, const lf_cplx *u,
+                     double *f) {
+  const long V = m->V;
+  for (int pl = 0; pl < m->nplanes; pl++) {
+    double *fr = f + (size_t)(2 * pl) * (size_t)V, *fi = fr + V;
+    const double *fz = ly->frozen + (size_t)pl * (size_t)V;
+    for (long s = 0; s < V; s++) {
+      if (fz[s] != 0) {
+        lf_cplx p[9];
+        lf_sunflow_plaq(m, u, s, m->plane_mu[pl], m->plane_nu[pl], p);
+        lf_cplx tr = lf_mat_trace(m->N, p) / m->N;
+        fr[s] = creal(tr), fi[s] = cimag(tr);
+      } else {
+        fr[s] = fi[s] = 0;
+      }
+    }
+  }
+}
+
+/* Save the layer input, compute features and run the network on samples 0..n-1. */
+static int context(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                   const lf_cplx *x, int save) {
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  lf_cplx *in = wb->in + (size_t)l * B * m->fs;
+  double *feat = wb->feat + (size_t)l * B * ch0 * V;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    memcpy(in + (size_t)b * m->fs, x + (size_t)b * m->fs, m->fs * sizeof(lf_cplx));
+    features(m, ly, x + (size_t)b * m->fs, feat + (size_t)b * ch0 * V);
+  }
+  double *out = wb->out + (size_t)l * B * (size_t)m->ntp * V;
+  int rc = lf_nn_convnet_forward(&ly->net, &m->P, n, feat, out, &wb->arena,
+                                 save ? &wb->saved[l] : NULL);
+  if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d", l);
+  return LF_OK;
+}
+
+static void gather(const lf_sunflow_model *m, const double *net, long s, double *p) {
+  for (int c = 0; c < m->ntp; c++) p[c] = net[(size_t)c * (size_t)m->V + (size_t)s];
+}
+
+#define MAXTP (2 * 3 * LF_SUNFLOW_MAXK)
+
+int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                lf_cplx *x, double *logJ, int save) {
+  LF_CHECK(context(m, wb, l, n, x, save));
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
+  const int N = m->N, K = m->cfg.K;
+  const double *out = wb->out + (size_t)l * B * (size_t)m->ntp * V;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (int b = 0; b < n; b++) {
+    lf_cplx *u = x + (size_t)b * m->fs;
+    const double *net = out + (size_t)b * (size_t)m->ntp * V;
+    double lj = 0;
+    for (long j = 0; j < ly->nact && !bad; j++) {
+      const long s = ly->act[j];
+      lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
+      lf_spec_eigsys e;
+      double p[MAXTP], th1[3], ld;
+      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_mat_mul_dag(N, w, U, st);
+      if (lf_spec_eig(N, 1, w, &e)) {
+        bad = 1;
+        break;
+      }
+      gather(m, net, s, p);
+      lf_sunflow_angles_forward(N, K, e.theta, p, th1, &ld);
+      lf_spec_map(&e, th1, w1);
+      lf_mat_mul(N, U, w1, st);
+      lj += ld;
+    }
+    logJ[b] = lj;
+  }
+  if (bad)
+    return LF_ERROR(LF_ENAN, "SU(N) flow layer %d: an active loop is not an SU(N) matrix "
+                             "(or not finite); the input links must be SU(N) matrices", l);
+  return LF_OK;
+}
+
+int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                lf_cplx *x, double *logJ) {
+  LF_CHECK(context(m, wb, l, n, x, 0));
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
+  const int N = m->N, K = m->cfg.K;
+  const double *out = wb->out + (size_t)l * B * (size_t)m->ntp * V;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (int b = 0; b < n; b++) {
+    lf_cplx *u = x + (size_t)b * m->fs;
+    const double *net = out + (size_t)b * (size_t)m->ntp * V;
+    double lj = 0;
+    for (long j = 0; j < ly->nact && !bad; j++) {
+      const long s = ly->act[j];
+      lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
+      lf_spec_eigsys e;
+      double p[MAXTP], th[3], ld;
+      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_mat_mul_dag(N, w1, U, st);
+      gather(m, net, s, p);
+      if (lf_spec_eig(N, 1, w1, &e) || lf_sunflow_angles_inverse(N, K, e.theta, p, th, &ld)) {
+        bad = 1;
+        break;
+      }
+      lf_spec_map(&e, th, w);
+      lf_mat_mul(N, U, w, st);
+      lj += ld;
+    }
+    logJ[b] = lj;
+  }
+  if (bad)
+    return LF_ERROR(LF_ENAN, "inverting SU(N) flow layer %d failed; the links must be "
+                             "SU(N) matrices and the parameters finite", l);
+  return LF_OK;
+}
+
+int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                 lf_cplx *g, const double *gl) {
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  const int N = m->N, K = m->cfg.K, ntp = m->ntp;
+  const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (int b = 0; b < n; b++) {
+    const lf_cplx *u = in + (size_t)b * m->fs;
+    lf_cplx *gb = g + (size_t)b * m->fs;
+    const double *net = out + (size_t)b * (size_t)ntp * V;
+    double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
+    memset(gout, 0, (size_t)ntp * V * sizeof *gout);
+    for (long j = 0; j < ly->nact && !bad; j++) {
+      const long s = ly->act[j];
+      const lf_cplx *U = lf_sunflow_clink(m, u, s, ly->mu);
+      lf_cplx *gU = lf_sunflow_link(m, gb, s, ly->mu);
+      lf_cplx st[9], w[9], w1[9], gw1[9], gw[9], gs[9], t[9];
+      lf_spec_eigsys e;
+      double p[MAXTP], gp[MAXTP], th1[3], gth1[3], gth[3], jac[9], sdd[9];
+      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_mat_mul_dag(N, w, U, st);
+      if (lf_spec_eig(N, 1, w, &e)) {
+        bad = 1;
+        break;
+      }
+      gather(m, net, s, p);
+      lf_sunflow_angles_forward(N, K, e.theta, p, th1, NULL);
+      lf_spec_map(&e, th1, w1);
+      /* U' = W' S */
+      lf_mat_mul_dag(N, gw1, gU, st);
+      lf_mat_dag_mul(N, gs, w1, gU);
+      lf_spec_map_vjp_angles(&e, th1, gw1, gth1);
+      lf_sunflow_angles_backward(N, K, e.theta, p, gth1, gl[b], gth, gp, jac);
+      if (lf_spec_divdiff(N, e.theta, th1, jac, sdd)) {
+        bad = 1;
+        break;
+      }
+      lf_spec_map_vjp(&e, th1, sdd, gw1, gth, gw);
+      /* W = U S^dag */
+      lf_mat_mul(N, gU, gw, st);
+      lf_mat_dag_mul(N, t, gw, U);
+      for (int i = 0; i < N * N; i++) gs[i] += t[i];
+      lf_sunflow_staple_backward(m, u, s, ly->mu, ly->nu, gs, gb);
+      for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
+    }
+  }
+  if (bad)
+    return LF_ERROR(LF_ENAN, "SU(N) flow layer %d backward: an active loop is not SU(N) "
+                             "or two eigenvalues coincide; the links must be SU(N)", l);
+  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (backward)", l);
+  /* features -> frozen plaquettes -> links */
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const lf_cplx *u = in + (size_t)b * m->fs;
+    lf_cplx *gb = g + (size_t)b * m->fs;
+    const double *gf = wb->gfeat + (size_t)b * ch0 * V;
+    for (int pl = 0; pl < m->nplanes; pl++) {
+      const double *fz = ly->frozen + (size_t)pl * V;
+      const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
+      for (size_t s = 0; s < V; s++) {
+        if (fz[s] == 0) continue;
+        lf_cplx gp[9];
+        lf_mat_identity(N, gp);
+        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
+        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
+      }
+    }
+  }
+  return LF_OK;
+}
