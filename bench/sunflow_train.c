@@ -2,7 +2,8 @@
  * bench/sunflow_train.c -- training curve of SU(N) spectral flows (sunflow module): batch
  * ESS and reverse-KL loss vs step for the su2-2d and su3-2d presets (8x8), Adam with a
  * cosine-decayed learning rate.
- *     sunflow_train [steps] [batch] [lr] [preset...]   (default 400 64 3e-3 su2-2d su3-2d)
+ *     sunflow_train [steps] [batch] [lr] [preset...] [--reparam]
+ * (default 400 64 3e-3 su2-2d su3-2d, path gradients; --reparam: reparameterisation gradient)
  * Prints one line every 25 steps: step, mean loss and mean batch ESS/B over the last 25
  * steps, seconds so far; then the ESS/B of 4096 fresh samples (all at once, so the estimate
  * is not a mean of small-batch ESS values).
@@ -13,6 +14,8 @@
 
 #include "latflow/stats.h"
 #include "latflow/sunflow.h"
+
+static lf_sunflow_grad_kind kind = LF_SUNFLOW_GRAD_PATH;
 
 static int train(const char *preset, long steps, int batch, double lr) {
   lf_sunflow_config cfg;
@@ -28,14 +31,14 @@ static int train(const char *preset, long steps, int batch, double lr) {
   }
   char cs[256];
   lf_sunflow_config_format(&cfg, cs, sizeof cs);
-  printf("# preset %s: %s, %zu parameters, batch %d, lr %g cosine\n", preset, cs,
-         lf_sunflow_model_nparams(m), batch, lr);
+  printf("# preset %s: %s, %zu parameters, batch %d, lr %g cosine, %s gradient\n", preset, cs,
+         lf_sunflow_model_nparams(m), batch, lr, kind == LF_SUNFLOW_GRAD_PATH ? "path" : "reparam");
   printf("# step  loss      ESS/B   seconds\n");
   lf_nn_lr_schedule sched = {.kind = LF_NN_LR_COSINE, .base = lr, .min = lr / 20, .total = steps};
   lf_sunflow_step_stats st;
   double t0 = lf_time_now(), sl = 0, se = 0;
   for (long s = 0; s < steps; s++) {
-    if (lf_sunflow_train_step(m, wb, &opt, lf_nn_lr_at(&sched, s), 1, s, &st)) {
+    if (lf_sunflow_train_step(m, wb, &opt, lf_nn_lr_at(&sched, s), 1, s, kind, &st)) {
       fprintf(stderr, "sunflow_train: %s\n", lf_last_error());
       return 1;
     }
@@ -66,6 +69,7 @@ static int train(const char *preset, long steps, int batch, double lr) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[argc - 1], "--reparam")) kind = LF_SUNFLOW_GRAD_REPARAM, argc--;
   long steps = argc > 1 ? atol(argv[1]) : 400;
   int batch = argc > 2 ? atoi(argv[2]) : 64;
   double lr = argc > 3 ? atof(argv[3]) : 3e-3;

@@ -31,7 +31,7 @@
  *     lf_sunflow_batch_alloc(&wb, m, 64);
  *     lf_nn_adam_cfg ac = lf_nn_adam_defaults();
  *     lf_nn_adam opt;  lf_nn_adam_init(&opt, lf_sunflow_model_nparams(m), &ac);
- *     for (step...) lf_sunflow_train_step(m, wb, &opt, lr, seed, step, &st);
+ *     for (step...) lf_sunflow_train_step(m, wb, &opt, lr, seed, step, LF_SUNFLOW_GRAD_PATH, &st);
  *     lf_sunflow_save(m, &opt, step, seed, "model.safetensors");
  *
  * Ownership: *_alloc / *_free pairs; the model owns its lf_nn_params store (tensors
@@ -82,6 +82,13 @@ int lf_sunflow_angles_inverse(int n, int K, const double *theta_new, const doubl
 void lf_sunflow_angles_backward(int n, int K, const double *theta, const double *p,
                                 const double *gnew, double gl, double *gtheta, double *gp,
                                 double *jac);
+/* Reverse mode of the INVERSE map theta_new -> theta at fixed parameters' values, given
+ * theta (its output): gtheta = dL/dtheta -> gnew = dL/dtheta_new, gp = dL/dp through the
+ * inverse (overwritten), jinv (may be NULL) = dtheta/dtheta_new (n x n). Used by the path
+ * gradient (gradient of log q(x) at fixed parameters). */
+void lf_sunflow_angles_inverse_vjp(int n, int K, const double *theta, const double *p,
+                                   const double *gtheta, double *gnew, double *gp,
+                                   double *jinv);
 
 /* ---------------------------------------------------------------- configuration */
 #define LF_SUNFLOW_MAXHIDDEN 6
@@ -148,6 +155,11 @@ int lf_sunflow_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb, int n, c
  * field layout (dL/dx as above), and, if gz != NULL, gz = dL/dz (field layout). */
 int lf_sunflow_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, const lf_cplx *gx,
                         const double *glogq, lf_cplx *gz);
+/* After lf_sunflow_forward of the same n samples: gq = grad_x log q(x) at fixed parameters
+ * (field layout; the "path" part of Vaitl et al. 2207.08219), by the recursion
+ * G_l = J_l^-T (G_{l-1} - grad log|det J_l|), G_0 = grad log r = 0, where J_l^-T is the
+ * vector-Jacobian product of the inverse layer. Zeroes the model gradient. */
+int lf_sunflow_logq_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, lf_cplx *gq);
 /* One layer on one configuration (tests): out = f_l(in) (or f_l^-1), logdet of the
  * forward map at the layer input. */
 int lf_sunflow_layer_apply(const lf_sunflow_model *m, int l, int inverse, const lf_cplx *in,
@@ -169,15 +181,24 @@ typedef struct {
   double grad_norm;
 } lf_sunflow_step_stats;
 
+/* Gradient estimators of the reverse KL (docs/sunflow.md "training"):
+ *   PATH (default; Vaitl et al. 2207.08219): dL/dparams = mean_b [ (grad_x (log q + S))|_params
+ *       fixed . dx_b/dparams ] -- the score term, zero in expectation, is dropped; lower
+ *       variance near convergence; costs about two more backward passes;
+ *   REPARAM: the plain reparameterisation gradient of mean_b (log q(x_b) + S(x_b)).
+ * Both are unbiased estimators of the same gradient. */
+typedef enum { LF_SUNFLOW_GRAD_PATH = 0, LF_SUNFLOW_GRAD_REPARAM = 1 } lf_sunflow_grad_kind;
+
 /* Reverse KL: prior batch (tag LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, step)), forward, action,
- * loss L = mean_b (log q + S), its reparameterisation gradient into the model gradient.
+ * loss L = mean_b (log q + S), its gradient (estimator `kind`) into the model gradient.
  * LF_ENAN if the loss or the gradient is not finite. */
 int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t seed, long step,
-                         lf_sunflow_step_stats *st);
+                         lf_sunflow_grad_kind kind, lf_sunflow_step_stats *st);
 /* loss_grad + lf_nn_adam_step(opt, lr, ...) (lr < 0: opt->cfg.lr). opt must hold
  * lf_sunflow_model_nparams moments (LF_ESTATE otherwise). */
 int lf_sunflow_train_step(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt, double lr,
-                          uint64_t seed, long step, lf_sunflow_step_stats *st);
+                          uint64_t seed, long step, lf_sunflow_grad_kind kind,
+                          lf_sunflow_step_stats *st);
 
 /* ---------------------------------------------------------------- files */
 /* Parameters (lf_nn_params_save) with string metadata format=latflow-sunflow-v1,

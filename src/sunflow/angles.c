@@ -182,3 +182,59 @@ void lf_sunflow_angles_backward(int n, int K, const double *theta, const double 
     }
   }
 }
+
+void lf_sunflow_angles_inverse_vjp(int n, int K, const double *theta, const double *p,
+                                   const double *gtheta, double *gnew, double *gp,
+                                   double *jinv) {
+  const int M = n - 1;
+  cell c;
+  forward_cell(n, K, theta, p, &c);
+  /* G = dg'/dg by forward mode (lower triangular) */
+  double G[4] = {1, 0, 0, 1};
+  for (int col = 0; col < M; col++) {
+    double dg[2] = {0, 0}, dR = 0, dRp = 0;
+    dg[col] = 1;
+    for (int k = 0; k < M; k++) {
+      double du = (dg[k] - c.u[k] * dR) / c.R[k];
+      double dgp = exp(c.ld[k]) * du * c.Rp[k] + c.up[k] * dRp;
+      G[k * M + col] = dgp;
+      dR -= dg[k];
+      dRp -= dgp;
+    }
+  }
+  /* c_g = A^T gtheta (A: gaps -> angles, sum 0), y = G^-T c_g */
+  double sum = 0, cg[2] = {0, 0}, y[2] = {0, 0};
+  for (int j = 0; j < n; j++) sum += gtheta[j];
+  for (int i = 0; i < M; i++) {
+    double tail = 0;
+    for (int j = i + 1; j < n; j++) tail += gtheta[j];
+    cg[i] = tail - (double)(n - 1 - i) / n * sum;
+  }
+  if (M == 1) {
+    y[0] = cg[0] / G[0];
+  } else { /* G^T y = cg, G lower triangular -> G^T upper */
+    y[1] = cg[1] / G[3];
+    y[0] = (cg[0] - G[2] * y[1]) / G[0];
+  }
+  /* dL/dtheta' = D^T y (g'_k = theta'_{k+1} - theta'_k) */
+  for (int j = 0; j < n; j++) gnew[j] = 0;
+  for (int k = 0; k < M; k++) gnew[k + 1] += y[k], gnew[k] -= y[k];
+  /* dL/dp = -(dG/dp)^T y: the forward reverse mode with cotangent D^T y, negated */
+  double gdummy[3];
+  lf_sunflow_angles_backward(n, K, theta, p, gnew, 0.0, gdummy, gp, NULL);
+  const int np = lf_sunflow_angles_nparams(n, K);
+  for (int i = 0; i < np; i++) gp[i] = -gp[i];
+  if (jinv) /* dtheta/dtheta' = A G^-1 D */
+    for (int col = 0; col < n; col++) {
+      double dgp[2] = {0, 0}, dg[2] = {0, 0}, out[3] = {0, 0, 0};
+      for (int k = 0; k < M; k++) dgp[k] = (k + 1 == col) - (k == col);
+      if (M == 1) {
+        dg[0] = dgp[0] / G[0];
+      } else {
+        dg[0] = dgp[0] / G[0];
+        dg[1] = (dgp[1] - G[2] * dg[0]) / G[3];
+      }
+      from_gaps(n, dg, out);
+      for (int j = 0; j < n; j++) jinv[j * n + col] = out[j];
+    }
+}

@@ -220,3 +220,83 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
   }
   return LF_OK;
 }
+
+int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                    lf_cplx *g) {
+  /* x = f^-1(y): active U = Phi^-1(U' S^dag) S, frozen links and context unchanged. The
+   * records of layer l hold its input x; the output's active loop W' and its eigensystem
+   * (eigenvectors of W, angles theta') are rebuilt from it. */
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  const int N = m->N, K = m->cfg.K, ntp = m->ntp;
+  const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
+  const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(| : bad)
+  for (int b = 0; b < n; b++) {
+    const lf_cplx *u = in + (size_t)b * m->fs;
+    lf_cplx *gb = g + (size_t)b * m->fs;
+    const double *net = out + (size_t)b * (size_t)ntp * V;
+    double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
+    memset(gout, 0, (size_t)ntp * V * sizeof *gout);
+    for (long j = 0; j < ly->nact && !bad; j++) {
+      const long s = ly->act[j];
+      const lf_cplx *U = lf_sunflow_clink(m, u, s, ly->mu);
+      lf_cplx *gU = lf_sunflow_link(m, gb, s, ly->mu);
+      lf_cplx st[9], w[9], w1[9], u1[9], gw[9], gw1[9], gs[9], t[9];
+      lf_spec_eigsys e, e1;
+      double p[MAXTP], gp[MAXTP], th1[3], gth[3], gth1[3], jinv[9], sdd[9];
+      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_mat_mul_dag(N, w, U, st);
+      if (lf_spec_eig(N, 1, w, &e)) {
+        bad = 1;
+        break;
+      }
+      gather(m, net, s, p);
+      lf_sunflow_angles_forward(N, K, e.theta, p, th1, NULL);
+      lf_spec_map(&e, th1, w1);
+      lf_mat_mul(N, u1, w1, st);
+      e1 = e; /* W' = V e^{i theta'} V^dag: theta' is its canonical-cell point */
+      memcpy(e1.theta, th1, sizeof th1);
+      /* U = W S with W = Phi^-1(W') */
+      lf_mat_mul_dag(N, gw, gU, st);
+      lf_mat_dag_mul(N, gs, w, gU);
+      lf_spec_map_vjp_angles(&e1, e.theta, gw, gth);
+      lf_sunflow_angles_inverse_vjp(N, K, e.theta, p, gth, gth1, gp, jinv);
+      if (lf_spec_divdiff(N, th1, e.theta, jinv, sdd)) {
+        bad = 1;
+        break;
+      }
+      lf_spec_map_vjp(&e1, e.theta, sdd, gw, gth1, gw1);
+      /* W' = U' S^dag */
+      lf_mat_mul(N, gU, gw1, st);
+      lf_mat_dag_mul(N, t, gw1, u1);
+      for (int i = 0; i < N * N; i++) gs[i] += t[i];
+      lf_sunflow_staple_backward(m, u, s, ly->mu, ly->nu, gs, gb);
+      for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
+    }
+  }
+  if (bad)
+    return LF_ERROR(LF_ENAN, "SU(N) flow layer %d inverse VJP: an active loop is not SU(N) "
+                             "or two eigenvalues coincide; the links must be SU(N)", l);
+  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (inverse VJP)", l);
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const lf_cplx *u = in + (size_t)b * m->fs;
+    lf_cplx *gb = g + (size_t)b * m->fs;
+    const double *gf = wb->gfeat + (size_t)b * ch0 * V;
+    for (int pl = 0; pl < m->nplanes; pl++) {
+      const double *fz = ly->frozen + (size_t)pl * V;
+      const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
+      for (size_t s = 0; s < V; s++) {
+        if (fz[s] == 0) continue;
+        lf_cplx gp[9];
+        lf_mat_identity(N, gp);
+        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
+        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
+      }
+    }
+  }
+  return LF_OK;
+}

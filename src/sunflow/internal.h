@@ -81,5 +81,11 @@ int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb,
  * parameter gradients ACCUMULATED into m->P.grad. */
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                  lf_cplx *g, const double *gl);
+/* VJP of the INVERSE of layer l at its output (records of a saving forward of layer l):
+ * g [n][fs]: on entry dL/d(layer input) as a function of the output, on exit dL/d(layer
+ * output). The context net's parameter gradients are accumulated into m->P.grad
+ * (meaningless here; callers zero them). */
+int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                    lf_cplx *g);
 
 #endif

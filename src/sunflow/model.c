@@ -359,6 +359,35 @@ int lf_sunflow_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, const 
   return LF_OK;
 }
 
+int lf_sunflow_logq_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, lf_cplx *gq) {
+  LF_CHECK(check_batch(m, wb, n));
+  if (wb->fwd_n != n)
+    return LF_ERROR(LF_ESTATE, "the gradient of log q of %d samples needs the records of a "
+                               "forward pass of the same samples; call lf_sunflow_forward first", n);
+  const size_t len = (size_t)n * m->fs;
+  memset(gq, 0, len * sizeof(lf_cplx)); /* grad log r = 0 (Haar prior) */
+  if (n == 0) return LF_OK;
+  lf_cplx *gd = lf_alloc(len * sizeof(lf_cplx));
+  double *one = lf_alloc((size_t)n * sizeof(double));
+  if (!gd || !one) {
+    lf_free(gd), lf_free(one);
+    return LF_ERROR(LF_ENOMEM, "out of memory for the gradient of log q");
+  }
+  for (int b = 0; b < n; b++) one[b] = 1;
+  int rc = LF_OK;
+  /* G_l = J_l^-T (G_{l-1} - grad log|det J_l|), layer by layer from the prior side */
+  for (int l = 0; l < m->cfg.nlayers && !rc; l++) {
+    memset(gd, 0, len * sizeof(lf_cplx));
+    rc = lf_sunflow_coupling_backward(m, wb, l, n, gd, one);
+    if (rc) break;
+    for (size_t i = 0; i < len; i++) gq[i] -= gd[i];
+    rc = lf_sunflow_coupling_inverse_vjp(m, wb, l, n, gq);
+  }
+  lf_nn_params_zero_grad(&m->P);
+  lf_free(gd), lf_free(one);
+  return rc;
+}
+
 int lf_sunflow_layer_apply(const lf_sunflow_model *m, int l, int inverse, const lf_cplx *in,
                            lf_cplx *out, double *logdet) {
   if (l < 0 || l >= m->cfg.nlayers)

@@ -6,7 +6,10 @@
  * L = E_{z ~ Haar} [log q(f(z)) + S(f(z))] = KL(q || p) - log Z, estimated by the batch mean;
  * dL/dparams through the hand-written backward of model.c with dL/dx_b = (1/B) dS/dx_b
  * (Wilson force, field.c) and dL/dlog q_b = 1/B. ESS/B = (sum w)^2 / (B sum w^2),
- * log w = -S - log q (lf_stats_ess).
+ * log w = -S - log q (lf_stats_ess). Path gradient (Vaitl et al. 2207.08219, default):
+ * dL/dx_b = (1/B) grad_x (log q + S) at fixed parameters (lf_sunflow_logq_grad), no direct
+ * dL/dlog q term; its expectation equals that of the reparameterisation gradient because
+ * E_q[d/dparams log q] = 0.
  * Thread contract: the heavy passes are the OpenMP batch passes of model.c; the action is
  * OpenMP over samples; reductions here are serial in sample order.
  */
@@ -17,7 +20,7 @@
 #include "latflow/stats.h"
 
 int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t seed, long step,
-                         lf_sunflow_step_stats *st) {
+                         lf_sunflow_grad_kind kind, lf_sunflow_step_stats *st) {
   const int B = lf_sunflow_batch_size(wb);
   const size_t fs = m->fs;
   lf_cplx *x = lf_alloc((size_t)B * fs * sizeof(lf_cplx));
@@ -55,6 +58,19 @@ int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t see
                   mean, step);
     goto done;
   }
+  if (kind == LF_SUNFLOW_GRAD_PATH) {
+    /* dL/dx_b = (1/B) grad_x (log q + S) at fixed parameters; no direct log q term */
+    lf_cplx *gq = lf_alloc((size_t)B * fs * sizeof(lf_cplx));
+    if (!gq) {
+      rc = LF_ERROR(LF_ENOMEM, "out of memory for the path gradient");
+      goto done;
+    }
+    rc = lf_sunflow_logq_grad(m, wb, B, gq);
+    for (size_t i = 0; !rc && i < (size_t)B * fs; i++) gx[i] += gq[i] / (double)B;
+    for (int b = 0; b < B; b++) glq[b] = 0;
+    lf_free(gq);
+    if (rc) goto done;
+  }
   rc = lf_sunflow_backward(m, wb, B, gx, glq, NULL);
   if (rc) goto done;
   st->grad_norm = lf_nn_clip_grad_norm(m->P.grad, m->P.n, 0.0);
@@ -67,12 +83,13 @@ done:
 }
 
 int lf_sunflow_train_step(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt, double lr,
-                          uint64_t seed, long step, lf_sunflow_step_stats *st) {
+                          uint64_t seed, long step, lf_sunflow_grad_kind kind,
+                          lf_sunflow_step_stats *st) {
   if (opt->n != m->P.n)
     return LF_ERROR(LF_ESTATE, "the optimizer holds %zu moments but the SU(N) flow has %zu "
                                "parameters; initialise it with lf_sunflow_model_nparams",
                     opt->n, m->P.n);
-  LF_CHECK(lf_sunflow_loss_grad(m, wb, seed, step, st));
+  LF_CHECK(lf_sunflow_loss_grad(m, wb, seed, step, kind, st));
   lf_nn_adam_step(opt, lr, m->P.data, m->P.grad);
   return LF_OK;
 }

@@ -8,7 +8,8 @@
  *   - Jacobian jac of the backward vs central differences;
  *   - reverse-mode gradients (angles and parameters) of L = c.theta' + a logdet vs central
  *     differences;
- *   - zero parameters are the identity (log-det 0).
+ *   - zero parameters are the identity (log-det 0);
+ *   - reverse mode of the inverse map (angles, parameters, Jacobian) vs central differences.
  * Inputs: eigen-angles of Haar-random SU(N) matrices (lf_spec_eig), parameters N(0, 0.8^2).
  */
 #include <math.h>
@@ -50,11 +51,19 @@ static double loss(int n, const double *th, const double *p, const double *c, do
   return L;
 }
 
+static double iloss(int n, const double *t1, const double *p, const double *c) {
+  double t0[3], L = 0;
+  lf_sunflow_angles_inverse(n, K, t1, p, t0, NULL);
+  for (int j = 0; j < n; j++) L += c[j] * t0[j];
+  return L;
+}
+
 static void run(int n) {
   const lf_group grp = n == 2 ? LF_SU2 : LF_SU3;
   const int np = lf_sunflow_angles_nparams(n, K);
   double p[64], gp[64];
   double e_inv = 0, e_ld = 0, e_cell = 0, e_det = 0, e_jac = 0, e_gth = 0, e_gp = 0, e_id = 0;
+  double e_ig = 0, e_ip = 0, e_ij = 0;
   for (int t = 0; t < NTRIAL; t++) {
     lf_cplx w[9];
     lf_spec_eigsys e;
@@ -125,6 +134,32 @@ static void run(int n) {
       double fd = (lp - lm) / (2 * FD_H);
       e_gp = fmax(e_gp, fabs(fd - gp[i]) / fmax(1, fabs(fd)));
     }
+    /* inverse map: L = c . theta(theta') */
+    double gn[3], ji[9];
+    lf_sunflow_angles_inverse_vjp(n, K, th, p, c, gn, gp, ji);
+    for (int col = 0; col < n; col++) {
+      double tp[3], tm[3], op[3], om[3];
+      memcpy(tp, t1, sizeof tp), memcpy(tm, t1, sizeof tm);
+      tp[col] += FD_H, tm[col] -= FD_H;
+      double fd = (iloss(n, tp, p, c) - iloss(n, tm, p, c)) / (2 * FD_H);
+      e_ig = fmax(e_ig, fabs(fd - gn[col]) / fmax(1, fabs(fd)));
+      lf_sunflow_angles_inverse(n, K, tp, p, op, NULL);
+      lf_sunflow_angles_inverse(n, K, tm, p, om, NULL);
+      for (int j = 0; j < n; j++) {
+        double fdj = (op[j] - om[j]) / (2 * FD_H);
+        e_ij = fmax(e_ij, fabs(fdj - ji[j * n + col]) / fmax(1, fabs(fdj)));
+      }
+    }
+    for (int i = 0; i < np; i++) {
+      double s = p[i];
+      p[i] = s + FD_H;
+      double lp = iloss(n, t1, p, c);
+      p[i] = s - FD_H;
+      double lm = iloss(n, t1, p, c);
+      p[i] = s;
+      double fd = (lp - lm) / (2 * FD_H);
+      e_ip = fmax(e_ip, fabs(fd - gp[i]) / fmax(1, fabs(fd)));
+    }
   }
   char what[160];
   snprintf(what, sizeof what, "SU(%d) class transform: inverse(forward(theta)) = theta", n);
@@ -143,6 +178,12 @@ static void run(int n) {
   LF_TEST_ABS(what, e_gth, 0, TOL_FD);
   snprintf(what, sizeof what, "SU(%d) dL/dparams vs central differences (rel.)", n);
   LF_TEST_ABS(what, e_gp, 0, TOL_FD);
+  snprintf(what, sizeof what, "SU(%d) inverse map: dL/dtheta' vs central differences (rel.)", n);
+  LF_TEST_ABS(what, e_ig, 0, TOL_FD);
+  snprintf(what, sizeof what, "SU(%d) inverse map: Jacobian vs central differences (rel.)", n);
+  LF_TEST_ABS(what, e_ij, 0, TOL_FD);
+  snprintf(what, sizeof what, "SU(%d) inverse map: dL/dparams vs central differences (rel.)", n);
+  LF_TEST_ABS(what, e_ip, 0, TOL_FD);
 }
 
 int main(void) {

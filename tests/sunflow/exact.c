@@ -73,7 +73,7 @@ static void run(lf_group g, double beta, long ntrain, long nprop) {
   lf_sunflow_step_stats st;
   double first = 0, last = 0, ess_last = 0, t0 = lf_time_now();
   for (long s = 0; s < ntrain; s++) {
-    if (lf_sunflow_train_step(m, wb, &opt, -1, 7, s, &st)) {
+    if (lf_sunflow_train_step(m, wb, &opt, -1, 7, s, LF_SUNFLOW_GRAD_PATH, &st)) {
       printf("training failed: %s\n", lf_last_error());
       LF_TEST_TRUE("training", 0);
       return;

@@ -62,7 +62,7 @@ int main(void) {
   lf_sunflow_batch_alloc(&wb, m, 4);
   lf_nn_adam_init(&opt, lf_sunflow_model_nparams(m), &ac);
   lf_sunflow_step_stats st;
-  for (long s = 0; s < 3; s++) lf_sunflow_train_step(m, wb, &opt, -1, 9, s, &st);
+  for (long s = 0; s < 3; s++) lf_sunflow_train_step(m, wb, &opt, -1, 9, s, LF_SUNFLOW_GRAD_PATH, &st);
   LF_TEST_TRUE("save model + optimizer", lf_sunflow_save(m, &opt, 3, 9, path) == 0);
   long step = 0;
   uint64_t seed = 0;
@@ -108,11 +108,11 @@ int main(void) {
     lf_nn_params *Pm = lf_sunflow_model_store(m);
     double *g1 = lf_alloc(Pm->n * sizeof(double));
     omp_set_num_threads(1);
-    lf_sunflow_loss_grad(m, wb, 5, 11, &st);
+    lf_sunflow_loss_grad(m, wb, 5, 11, LF_SUNFLOW_GRAD_PATH, &st);
     double l1 = st.loss;
     memcpy(g1, Pm->grad, Pm->n * sizeof(double));
     omp_set_num_threads(2);
-    lf_sunflow_loss_grad(m, wb, 5, 11, &st);
+    lf_sunflow_loss_grad(m, wb, 5, 11, LF_SUNFLOW_GRAD_PATH, &st);
     LF_TEST_TRUE("loss and gradient bitwise equal with 1 and 2 threads",
                  st.loss == l1 && !memcmp(g1, Pm->grad, Pm->n * sizeof(double)));
     lf_free(g1);

@@ -11,6 +11,8 @@
  *   - gauge equivariance f(g.z) = g.f(z) and gauge invariance of log q (forward and inverse);
  *   - backward: parameter gradients and input gradients dL/dz of
  *     L = sum Re tr(C^dag x) + a log q vs central differences;
+ *   - grad_x log q(x) at fixed parameters (the path-gradient input) vs central differences
+ *     of log q(x) from the inverse pass;
  *   - a sample's output does not depend on the batch it is computed in.
  * Parameters are drawn N(0, 0.3^2) so that every transform is far from the identity.
  */
@@ -326,6 +328,43 @@ static void check_model(lf_group g, int nd, int L, int period, int full_jac) {
              gmax);
     LF_TEST_ABS(what, wz / fmax(1, gmax), 0, TOL_GRAD);
     lf_free(C), lf_free(grad);
+  }
+
+  /* ---- grad_x log q(x) at fixed parameters (path gradient) vs FD of the inverse pass */
+  {
+    double lq[3];
+    lf_sunflow_forward(m, wb, 3, z, x, lq);
+    int rc = lf_sunflow_logq_grad(m, wb, 3, gx);
+    memcpy(z, x, 3 * fs * sizeof(lf_cplx)); /* z now holds the flow outputs x */
+    double wq = 0, gmax = 0;
+    for (int t = 0; t < 24 && !rc; t++) {
+      size_t i = (size_t)(lf_rng_uniform(&rng) * (double)(3 * fs / (size_t)N2));
+      int ag = (int)(lf_rng_uniform(&rng) * lf_group_ngen(g));
+      size_t b = i * (size_t)N2 / fs;
+      double d[2]; /* central differences at h and h/2, Richardson-extrapolated */
+      for (int r = 0; r < 2; r++) {
+        double lp[3], lm[3], h = r ? FD_H / 2 : FD_H;
+        memcpy(y, z, 3 * fs * sizeof(lf_cplx));
+        kick(g, y + i * (size_t)N2, ag, h);
+        lf_sunflow_inverse(m, wb, 3, y, x, lp);
+        memcpy(y, z, 3 * fs * sizeof(lf_cplx));
+        kick(g, y + i * (size_t)N2, ag, -h);
+        lf_sunflow_inverse(m, wb, 3, y, x, lm);
+        d[r] = (lp[b] - lm[b]) / (2 * h);
+      }
+      double cc[8] = {0};
+      lf_cplx xa[9], xu[9];
+      cc[ag] = 1;
+      lf_alg_from_coords(g, xa, cc);
+      lf_mat_mul(N, xu, xa, z + i * (size_t)N2);
+      double an = lf_mat_retr_mul_dag(N, xu, gx + i * (size_t)N2);
+      double fd = (4 * d[1] - d[0]) / 3;
+      wq = fmax(wq, fabs(fd - an));
+      gmax = fmax(gmax, fabs(fd));
+    }
+    snprintf(what, sizeof what, "%s: grad_x log q(x) (path gradient) vs FD of the inverse pass "
+             "(max %.3g)", tag, gmax);
+    LF_TEST_ABS(what, rc ? 1.0 : wq / fmax(1, gmax), 0, TOL_GRAD);
   }
   lf_free(z), lf_free(x), lf_free(y), lf_free(gx), lf_free(gz), lf_free(gt);
   lf_sunflow_batch_free(wb);
