@@ -14,7 +14,8 @@
  * A non-finite loss or gradient stops the run with exit status 1; model.safetensors keeps
  * the last good checkpoint. With --json the last stdout line is
  * {"ess", "loss", "steps_per_second", "model", ...}; "ess" is measured on 1024 fresh samples.
- * --path-gradient uses the path-gradient estimator (Vaitl et al. 2207.08219).
+ * --gradient path uses the path-gradient estimator (Vaitl et al. 2207.08219; the default for
+ * SU(N) presets), --gradient reparam the reparameterisation gradient (default for U(1)).
  * Under mpirun/srun the global batch is split over the ranks (docs/flows.md): sample b
  * is the same on any rank count, gradients are all-reduced (--deterministic: chunked sums
  * in global order, bitwise independent of the rank count); rank 0 writes the files.
@@ -26,7 +27,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "latflow/flow.h"
+#include "flowmodel.h"
 #include "latflow/par.h"
 #include "rundir.h"
 #include "track.h"
@@ -36,28 +37,27 @@
 
 /* Collective: ESS of n fresh samples (stream separate from training), chunks of 256 split
  * over the ranks, log weights gathered in sample order */
-static int final_ess(lf_flow_model *m, uint64_t seed, long n, double *ess, double *loss) {
-  lf_flow_batch *wb;
+static int final_ess(app_flow *f, uint64_t seed, long n, double *ess, double *loss) {
   const int B = 256;
   const long nchunks = (n + B - 1) / B;
   long c0, nc;
   lf_par_block(nchunks, &c0, &nc);
-  int rc = lf_flow_batch_alloc(&wb, m, B);
-  const size_t V2 = 2 * (size_t)lf_flow_model_volume(m);
-  double *x = lf_alloc((size_t)B * V2 * sizeof(double));
+  int rc = app_flow_workspace(f, B);
+  const size_t D = app_flow_doubles(f);
+  double *x = lf_alloc((size_t)B * D * sizeof(double));
   double *lq = lf_alloc((size_t)B * sizeof(double));
   double *logw = lf_alloc((size_t)(nchunks * B) * sizeof(double));
   double *all = lf_alloc((size_t)(nchunks * B) * sizeof(double));
   if (!rc && !(x && lq && logw && all)) rc = LF_ERROR(LF_ENOMEM, "out of memory for the final ESS");
-  double beta = lf_flow_model_config(m)->beta;
   for (long c = c0; !rc && c < c0 + nc; c++) {
     int nb = (int)(n - c * B < B ? n - c * B : B);
-    lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (1ull << 46) | (uint64_t)c),
-                         0, nb, x);
-    rc = lf_flow_forward(m, wb, nb, x, x, lq);
-    for (int b = 0; !rc && b < B; b++) /* padding of the last chunk: weight 0, loss 0 */
-      logw[(c - c0) * B + b] =
-          b < nb ? -lf_flow_action(m, beta, x + (size_t)b * V2, NULL) - lq[b] : -(double)INFINITY;
+    rc = app_flow_propose(f, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (1ull << 46) | (uint64_t)c), 0,
+                          nb, x, lq);
+    for (int b = 0; !rc && b < B; b++) { /* padding of the last chunk: weight 0 */
+      double S = 0, pl, Q;
+      if (b < nb) app_flow_measure(f, x + (size_t)b * D, &S, &pl, &Q);
+      logw[(c - c0) * B + b] = b < nb ? -S - lq[b] : -(double)INFINITY;
+    }
   }
   rc = lf_par_agree(rc);
   if (!rc) rc = lf_par_allgather(logw, c0, nc, nchunks, B, all);
@@ -67,24 +67,23 @@ static int final_ess(lf_flow_model *m, uint64_t seed, long n, double *ess, doubl
     *ess = lf_flow_ess(all, n), *loss = lsum / (double)n;
   }
   lf_free(x), lf_free(lq), lf_free(logw), lf_free(all);
-  lf_flow_batch_free(wb);
   return rc;
 }
 
 /* strings restored from run.json by rundir_opts_merge (strdup'ed), freed on return */
-static char *restored[2];
+static char *restored[3];
 
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
-  const char *registry = NULL, *experiment = NULL, *init_from = NULL;
+  const char *registry = NULL, *experiment = NULL, *init_from = NULL, *gradient = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1;
   long steps = 1000, ckevery = 100;
-  int batch = 64, json = 0, rect = 0, path_grad = 0, determ = 0;
+  int batch = 64, json = 0, rect = 0, determ = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
-      {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline or u1-best"},
-      {"lattice", CLI_STR, &lattice, "LxL", "lattice extents, multiples of 4 (preset: 8x8)"},
-      {"beta", CLI_DOUBLE, &beta, "B", "Wilson coupling, S = -beta sum_P cos theta_P (preset: 2)"},
+      {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline, u1-best (2D U(1)); su2-2d, su3-2d, su3-4d-plaq (SU(N) spectral flows)"},
+      {"lattice", CLI_STR, &lattice, "LxL..", "lattice extents, multiples of the mask period 4 (preset: 8x8, 4^4 in 4D)"},
+      {"beta", CLI_DOUBLE, &beta, "B", "Wilson coupling, S = -(beta/N) sum_P Re tr U_P (preset's)"},
       {"steps", CLI_LONG, &steps, "N", "total training steps (preset default; 1000)"},
       {"batch", CLI_INT, &batch, "B", "samples per step (preset default; 64)"},
       {"lr", CLI_DOUBLE, &lr, "R", "Adam learning rate (preset default; 1e-3)"},
@@ -98,13 +97,15 @@ static int train_main(int argc, char **argv) {
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
       {"init-from", CLI_STR, &init_from, "FILE", "start from this model's parameters and architecture (another lattice or beta allowed)"},
-      {"path-gradient", CLI_FLAG, &path_grad, NULL, "path-gradient estimator (Vaitl et al. 2207.08219)"},
+      {"gradient", CLI_STR, &gradient, "KIND", "path (Vaitl et al. 2207.08219) or reparam (default: path for SU(N), reparam for U(1))"},
       {"deterministic", CLI_FLAG, &determ, NULL, "MPI: sum gradients in a fixed order (bitwise equal for any rank count)"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
-                         "Train a gauge-equivariant normalizing flow for 2D U(1) (Kanwar et al. "
-                         "2003.06413) by minimising the reverse KL divergence with Adam. "
-                         "Conventions: plaquette = cos theta_P, S = -beta sum_P cos theta_P.",
+                         "Train a gauge-equivariant normalizing flow by minimising the reverse KL "
+                         "divergence with Adam: 2D U(1) plaquette-coupling flows (Kanwar et al. "
+                         "2003.06413) or SU(2)/SU(3) spectral flows in 2D and 4D (Boyda et al. "
+                         "2008.05456). Conventions: plaquette = Re tr U_P / N (cos theta_P for "
+                         "U(1)), S = -(beta/N) sum_P Re tr U_P.",
                          0};
   int seen[20] = {0};
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
@@ -125,7 +126,7 @@ static int train_main(int argc, char **argv) {
     } else {
       cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
       int ok = cJSON_IsString(cmdj) && !strcmp(cmdj->valuestring, CMD);
-      const char *preset0 = preset, *lattice0 = lattice;
+      const char *preset0 = preset, *lattice0 = lattice, *init0 = init_from;
       int mr = ok ? rundir_opts_merge(CMD, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
                                       mutable_keys, 0)
                   : CLI_ERR;
@@ -133,12 +134,13 @@ static int train_main(int argc, char **argv) {
       cJSON_Delete(saved);
       if (preset != preset0) restored[0] = (char *)preset;
       if (lattice != lattice0) restored[1] = (char *)lattice;
+      if (init_from != init0) restored[2] = (char *)init_from;
       if (mr != CLI_OK) code = LF_EXIT_USAGE;
     }
   }
   if ((code = cli_agree_exit(CMD, code)) != LF_EXIT_OK) return code;
   lf_flow_train_defaults td;
-  if (lf_flow_preset_training(preset, &td)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
+  if (app_flow_preset_training(preset, &td)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
   if (!seen[3] && !resume) steps = td.steps;
   if (!seen[4] && !resume) batch = td.batch;
   if (!seen[5] && !resume) lr = td.lr;
@@ -147,30 +149,21 @@ static int train_main(int argc, char **argv) {
     cli_error(CMD, "add --out DIR (a new directory for metrics and the model)", "no output directory");
     return LF_EXIT_USAGE;
   }
-  if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr) {
-    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr",
-              "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g", steps, batch,
-              ckevery, lr);
+  if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr ||
+      (seen[2] && !(beta > 0))) {
+    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0",
+              "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g, lr-min %g, beta %g",
+              steps, batch, ckevery, lr, lr_min, beta);
     return LF_EXIT_USAGE;
   }
-  lf_flow_config cfg;
-  if (lf_flow_preset(preset, &cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
-  if (lattice) {
-    int nd, L[LF_MAXDIM];
-    if (lf_lattice_parse(lattice, &nd, L) || nd != 2) {
-      cli_error(CMD, "use e.g. --lattice 8x8 (2D, extents multiples of 4)", "bad --lattice '%s'", lattice);
-      return LF_EXIT_USAGE;
-    }
-    cfg.L[0] = L[0], cfg.L[1] = L[1];
+  if (gradient && strcmp(gradient, "path") && strcmp(gradient, "reparam")) {
+    cli_error(CMD, "use --gradient path or --gradient reparam", "unknown gradient estimator '%s'", gradient);
+    return LF_EXIT_USAGE;
   }
-  if (seen[2]) cfg.beta = beta;
-  if (rect) cfg.rect_context = 1;
-  beta = cfg.beta; /* run.json records the coupling in force */
-  if (lf_flow_config_check(&cfg)) return cli_fail(CMD, LF_EINVAL), LF_EXIT_USAGE;
-
   lf_flow_train_opts topts = lf_flow_train_opts_default();
-  topts.path = path_grad, topts.deterministic = determ;
-  lf_flow_model *m = NULL;
+  topts.deterministic = determ;
+  app_flow fl;
+  memset(&fl, 0, sizeof fl);
   lf_nn_adam opt;
   memset(&opt, 0, sizeof opt);
   long start = 0;
@@ -180,7 +173,7 @@ static int train_main(int argc, char **argv) {
   if (resume) {
     /* every rank loads the checkpoint; rank 0 alone truncates the metrics */
     uint64_t s2;
-    int rc = lf_flow_load(&m, &opt, &start, &s2, mpath);
+    int rc = app_flow_load(&fl, mpath, &opt, &start, &s2);
     if (rc) code = cli_fail(CMD, rc);
     else if (start > steps) {
       cli_error(CMD, "raise --steps to continue further", "the checkpoint is at step %ld, beyond --steps %ld", start, steps);
@@ -190,59 +183,46 @@ static int train_main(int argc, char **argv) {
     }
   } else {
     /* every rank builds the same model from the seed; rank 0 creates the run directory */
-    if (root && rundir_check_fresh(CMD, out) != CLI_OK) code = LF_EXIT_USAGE;
+    int rc = app_flow_create(&fl, preset, lattice, seen[2] ? beta : 0, rect, init_from, seed);
+    if (rc) code = rc == LF_EINVAL || rc == LF_EUNSUP ? (cli_fail(CMD, rc), LF_EXIT_USAGE)
+                                                       : cli_fail(CMD, rc);
+    else if (root && rundir_check_fresh(CMD, out) != CLI_OK) code = LF_EXIT_USAGE;
     else if (root && lf_mkdir_p(out)) code = cli_fail(CMD, LF_EIO);
-    int rc = LF_OK;
-    if (!code && init_from) {
-      /* architecture and parameters from the file; lattice and beta from the options */
-      lf_flow_model *src = NULL;
-      rc = lf_flow_load(&src, NULL, NULL, NULL, init_from);
-      if (!rc) {
-        lf_flow_config c2 = *lf_flow_model_config(src);
-        if (lattice) c2.L[0] = cfg.L[0], c2.L[1] = cfg.L[1];
-        if (seen[2]) c2.beta = cfg.beta;
-        cfg = c2;
-        rc = lf_flow_model_alloc(&m, &cfg, seed);
-        if (!rc) rc = lf_flow_model_copy_params(m, src);
-      }
-      lf_flow_model_free(src);
-    } else if (!code) {
-      rc = lf_flow_model_alloc(&m, &cfg, seed);
-    }
     lf_nn_adam_cfg ac = lf_nn_adam_defaults();
     ac.lr = lr;
-    if (!code && !rc) rc = lf_nn_adam_init(&opt, lf_flow_model_nparams(m), &ac);
+    if (!code) rc = lf_nn_adam_init(&opt, app_flow_nparams(&fl), &ac);
     if (!code && !rc && root) {
       cJSON *params = rundir_opts_to_json(opts, not_saved);
       cJSON *run = cJSON_CreateObject();
-      char cs[512];
-      lf_flow_config_format(&cfg, cs, sizeof cs);
+      char cs[512], th[32], lt[64];
+      app_flow_describe(&fl, cs, sizeof cs, th, sizeof th, lt, sizeof lt);
       cJSON_AddStringToObject(run, "command", CMD);
       cJSON_AddStringToObject(run, "latflow", lf_version());
-      cJSON_AddStringToObject(run, "conventions", "plaquette = cos theta_P; S = -beta sum_P cos theta_P");
+      cJSON_AddStringToObject(run, "conventions", fl.sun ? "plaquette = Re tr U_P / N; S = -(beta/N) sum_P Re tr U_P"
+                                                         : "plaquette = cos theta_P; S = -beta sum_P cos theta_P");
+      cJSON_AddStringToObject(run, "theory", th);
       cJSON_AddStringToObject(run, "flow", cs);
       cJSON_AddItemToObject(run, "parameters", params);
       char rpath[4096];
       rundir_path(rpath, sizeof rpath, out, "run.json");
       rc = rundir_write_json(rpath, run);
       cJSON_Delete(run);
-      if (!rc) rc = lf_flow_save(m, &opt, 0, seed, mpath);
+      if (!rc) rc = app_flow_save(&fl, &opt, 0, seed, mpath);
     }
     if (!code && rc) code = cli_fail(CMD, rc);
   }
   FILE *csv = NULL;
-  lf_flow_batch *wb = NULL;
   if (!code && root && !(csv = fopen(path, start > 0 ? "a" : "w"))) {
     cli_error(CMD, "check that DIR is writable", "cannot write %s", path);
     code = LF_EXIT_FAIL;
   }
-  const long local_batch = lf_flow_local_batch(batch, &topts);
-  int rc = code ? LF_OK : lf_flow_batch_alloc(&wb, m, (int)local_batch);
+  topts.path = gradient ? !strcmp(gradient, "path") : fl.sun;
+  const long local_batch = fl.sun ? batch : lf_flow_local_batch(batch, &topts);
+  int rc = code ? LF_OK : app_flow_workspace(&fl, (int)local_batch);
   if (rc) code = cli_fail(CMD, rc);
   if ((code = cli_agree_exit(CMD, code)) != LF_EXIT_OK) {
     if (csv) fclose(csv);
-    lf_flow_batch_free(wb);
-    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
+    app_flow_free(&fl), lf_nn_adam_clear(&opt);
     return code;
   }
   if (csv && start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
@@ -253,14 +233,15 @@ static int train_main(int argc, char **argv) {
   cJSON_Delete(tparams);
   if (cli_agree_exit(CMD, trc ? LF_EXIT_FAIL : LF_EXIT_OK)) {
     if (csv) fclose(csv);
-    lf_flow_batch_free(wb);
-    lf_flow_model_free(m), lf_nn_adam_clear(&opt);
+    app_flow_free(&fl), lf_nn_adam_clear(&opt);
     return LF_EXIT_FAIL;
   }
-  char lat[32];
-  snprintf(lat, sizeof lat, "%dx%d", cfg.L[0], cfg.L[1]);
-  track_param(&trk, "theory", "u1 2d");
-  if (!lattice) track_param(&trk, "lattice", lat);
+  {
+    char cs[512], th[32], lt[64];
+    app_flow_describe(&fl, cs, sizeof cs, th, sizeof th, lt, sizeof lt);
+    track_param(&trk, "theory", th);
+    if (!lattice) track_param(&trk, "lattice", lt);
+  }
   cli_signals_install();
   lf_progress prog;
   lf_progress_init(&prog, steps, CMD);
@@ -277,7 +258,7 @@ static int train_main(int argc, char **argv) {
   for (; step < steps; step++) {
     lf_flow_step_stats st;
     const double lr_t = lf_nn_lr_at(&sched, step);
-    rc = lf_flow_train_step_par(m, wb, &opt, lr_t, batch, &topts, seed, step, &st);
+    rc = app_flow_train_step(&fl, &opt, lr_t, batch, &topts, seed, step, &st);
     if (rc) {
       cli_fail(CMD, rc);
       fprintf(stderr, "  model.safetensors keeps the last good checkpoint (step %ld); "
@@ -299,7 +280,7 @@ static int train_main(int argc, char **argv) {
     int stop = cli_stop_agreed();
     if ((step + 1) % ckevery == 0 || step + 1 == steps || stop) {
       if (csv) fflush(csv);
-      rc = lf_par_agree(root ? lf_flow_save(m, &opt, step + 1, seed, mpath) : LF_OK);
+      rc = lf_par_agree(root ? app_flow_save(&fl, &opt, step + 1, seed, mpath) : LF_OK);
       if (rc) {
         cli_fail(CMD, rc);
         exit_code = LF_EXIT_FAIL;
@@ -324,7 +305,7 @@ static int train_main(int argc, char **argv) {
   if (exit_code == LF_EXIT_FAIL) track_end(&trk, LF_RUN_FAILED, NULL, step);
   if (exit_code == LF_EXIT_OK) {
     double ess = 0, loss = 0;
-    rc = final_ess(m, seed, FINAL_ESS_SAMPLES, &ess, &loss);
+    rc = final_ess(&fl, seed, FINAL_ESS_SAMPLES, &ess, &loss);
     if (rc) {
       exit_code = cli_fail(CMD, rc);
       track_end(&trk, LF_RUN_FAILED, NULL, step);
@@ -350,7 +331,7 @@ static int train_main(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "steps_per_second", done > 0 ? (double)done / secs : 0.0);
         cJSON_AddNumberToObject(j, "batch", batch);
         cJSON_AddNumberToObject(j, "ranks", lf_par_size());
-        cJSON_AddStringToObject(j, "gradient", path_grad ? "path" : "reparameterisation");
+        cJSON_AddStringToObject(j, "gradient", topts.path ? "path" : "reparam");
         cJSON_AddStringToObject(j, "preset", preset);
         cJSON_AddStringToObject(j, "model", mpath);
         cJSON_AddStringToObject(j, "metrics", path);
@@ -359,15 +340,14 @@ static int train_main(int argc, char **argv) {
       }
     }
   }
-  lf_flow_batch_free(wb);
-  lf_flow_model_free(m);
+  app_flow_free(&fl);
   lf_nn_adam_clear(&opt);
   return exit_code;
 }
 
 int cmd_train(int argc, char **argv) {
   int rc = train_main(argc, argv);
-  free(restored[0]), free(restored[1]);
-  restored[0] = restored[1] = NULL;
+  free(restored[0]), free(restored[1]), free(restored[2]);
+  restored[0] = restored[1] = restored[2] = NULL;
   return rc;
 }

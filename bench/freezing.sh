@@ -48,9 +48,9 @@ for beta in $BETAS; do
   hq=$("$B/tauint" "$d/hmc_meas.csv" Q || echo '{"tau_int":"frozen","tau_err":0}')
   hacc=$(num "$(tail -1 "$d/hmc.json")" acceptance)
   cpu "$d/train8.cpu" "$B/latflow" train --preset u1-best --lattice 8x8 --beta "$beta" \
-    --steps "$FLOW_STEPS8" --path-gradient --out "$d/flow8" --json > "$d/train8.json" 2> "$d/train8.err"
+    --steps "$FLOW_STEPS8" --gradient path --out "$d/flow8" --json > "$d/train8.json" 2> "$d/train8.err"
   cpu "$d/train16.cpu" "$B/latflow" train --init-from "$d/flow8/model.safetensors" --preset u1-best \
-    --lattice 16x16 --beta "$beta" --steps "$FLOW_STEPS16" --lr 5e-4 --lr-min 5e-5 --path-gradient \
+    --lattice 16x16 --beta "$beta" --steps "$FLOW_STEPS16" --lr 5e-4 --lr-min 5e-5 --gradient path \
     --out "$d/flow" --json > "$d/train.json" 2> "$d/train.err"
   awk '{ s += $1 } END { printf "%.2f\n", s }' "$d/train8.cpu" "$d/train16.cpu" > "$d/train.cpu"
   cpu "$d/sample.cpu" "$B/latflow" sample --model "$d/flow/model.safetensors" --n "$FLOW_N" \

@@ -197,6 +197,9 @@ static inline double *lf_nn_params_gptr(const lf_nn_params *P, int i) {
   return P->grad + P->info[i].offset;
 }
 void lf_nn_params_zero_grad(lf_nn_params *P);
+/* Copy the values of src into dst if both hold the same tensors (names, shapes, order);
+ * LF_EINVAL naming the first mismatch otherwise. */
+int lf_nn_params_copy(lf_nn_params *dst, const lf_nn_params *src);
 
 /* ---- initialisers (reproducible: element j of tensor i draws from the Philox stream
  * (seed, LF_RNG_TAG(LF_RNG_PURPOSE_INIT, i), j), whatever the thread count). Fan-in/out

@@ -272,21 +272,9 @@ lf_nn_params *lf_flow_model_store(lf_flow_model *m) { return &m->P; }
 int lf_flow_model_nlayers(const lf_flow_model *m) { return m->cfg.nlayers; }
 
 int lf_flow_model_copy_params(lf_flow_model *dst, const lf_flow_model *src) {
-  const lf_nn_params *a = &src->P, *b = &dst->P;
-  if (a->count != b->count || a->n != b->n)
-    return LF_ERROR(LF_EINVAL, "the models differ in architecture (%d tensors / %zu parameters "
-                               "vs %d / %zu); only the lattice and beta may change", a->count,
-                    a->n, b->count, b->n);
-  for (int i = 0; i < a->count; i++) {
-    int same = !strcmp(a->info[i].name, b->info[i].name) && a->info[i].ndim == b->info[i].ndim;
-    for (int d = 0; same && d < a->info[i].ndim; d++) same = a->info[i].shape[d] == b->info[i].shape[d];
-    if (!same)
-      return LF_ERROR(LF_EINVAL, "tensor %s of the source model does not match %s of the new one; "
-                                 "only the lattice and beta may change", a->info[i].name,
-                      b->info[i].name);
-  }
-  memcpy(b->data, a->data, a->n * sizeof(double));
-  return LF_OK;
+  int rc = lf_nn_params_copy(&dst->P, &src->P);
+  return rc ? lf_error_context(rc, "copying flow parameters (only the lattice and beta may change)")
+            : LF_OK;
 }
 
 /* ---------------------------------------------------------------- batch workspace */

@@ -86,6 +86,23 @@ void lf_nn_params_zero_grad(lf_nn_params *P) {
   if (P->n) memset(P->grad, 0, P->n * sizeof(double));
 }
 
+int lf_nn_params_copy(lf_nn_params *dst, const lf_nn_params *src) {
+  if (src->count != dst->count || src->n != dst->n)
+    return LF_ERROR(LF_EINVAL, "the parameter stores differ (%d tensors / %zu values vs %d / %zu); "
+                               "the networks must have the same architecture", src->count,
+                    src->n, dst->count, dst->n);
+  for (int i = 0; i < src->count; i++) {
+    const lf_nn_tensor_info *a = &src->info[i], *b = &dst->info[i];
+    int same = !strcmp(a->name, b->name) && a->ndim == b->ndim;
+    for (int d = 0; same && d < a->ndim; d++) same = a->shape[d] == b->shape[d];
+    if (!same)
+      return LF_ERROR(LF_EINVAL, "tensor %s of the source does not match %s; the networks must "
+                                 "have the same architecture", a->name, b->name);
+  }
+  if (src->n) memcpy(dst->data, src->data, src->n * sizeof(double));
+  return LF_OK;
+}
+
 void lf_nn_init_zeros(lf_nn_params *P, int i) {
   memset(lf_nn_params_ptr(P, i), 0, P->info[i].size * sizeof(double));
 }

@@ -16,7 +16,7 @@ args=(train --preset u1-tutorial --lattice 8x8 --steps 12 --batch 20 --checkpoin
 for np in 1 2 4; do
   run $np "${args[@]}" --deterministic --out "$T/d$np" > "$T/d$np.log" 2>&1 ||
     bad "np $np deterministic training failed: $(tail -2 "$T/d$np.log")"
-  run $np "${args[@]}" --path-gradient --out "$T/n$np" > "$T/n$np.log" 2>&1 ||
+  run $np "${args[@]}" --gradient path --out "$T/n$np" > "$T/n$np.log" 2>&1 ||
     bad "np $np path-gradient training failed: $(tail -2 "$T/n$np.log")"
 done
 cols() { cut -d, -f1-6 "$1"; } # everything but the wall-clock seconds
