@@ -1,14 +1,14 @@
 /*
- * app/cmd_eval.c -- `latflow eval --model FILE CONFIG... [--json]`: for each stored 2D U(1)
- * configuration (ILDG/LIME), the flow density log q(U) (inverse pass, docs/flows.md), the
- * action S = -beta sum_P cos theta_P and the log weight log w = -S - log q, in the order
- * given. JSON: {"logq": [...], "action": [...], "logw": [...], "files": [...]}.
+ * app/cmd_eval.c -- `latflow eval --model FILE CONFIG... [--json]`: for each stored
+ * configuration (ILDG/LIME) of the model's group and lattice (2D U(1) or SU(N)), the flow
+ * density log q(U) (inverse pass, docs/flows.md, docs/sunflow.md), the action
+ * S = -(beta/N) sum_P Re tr U_P and the log weight log w = -S - log q, in the order given. JSON: {"logq": [...], "action": [...], "logw": [...], "files": [...]}.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 
 #include "cli.h"
-#include "latflow/flow.h"
+#include "flowmodel.h"
 #include "latflow/io.h"
 
 #define CMD "eval"
@@ -22,8 +22,9 @@ int cmd_eval(int argc, char **argv) {
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
       {0}};
   const cli_spec spec = {CMD, "latflow eval --model FILE CONFIG... [--json]",
-                         "log q, action and log weight (log w = -S - log q) of stored 2D U(1) "
-                         "configurations under a trained flow. S = -beta sum_P cos theta_P.",
+                         "log q, action and log weight (log w = -S - log q) of stored "
+                         "configurations under a trained flow (U(1) or SU(N)). "
+                         "S = -(beta/N) sum_P Re tr U_P.",
                          -1};
   int pr = cli_parse(&spec, opts, argc, argv, &npos, &pos, NULL);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
@@ -32,15 +33,12 @@ int cmd_eval(int argc, char **argv) {
               "%s", !model ? "no model given" : "no configuration files given");
     return LF_EXIT_USAGE;
   }
-  lf_flow_model *m;
-  int rc = lf_flow_load(&m, NULL, NULL, NULL, model);
+  app_flow fl;
+  int rc = app_flow_load(&fl, model, NULL, NULL, NULL);
   if (rc) return cli_fail(CMD, rc);
-  const double beta = lf_flow_model_config(m)->beta;
-  const size_t V2 = 2 * (size_t)lf_flow_model_volume(m);
-  double *th = lf_alloc(V2 * sizeof(double)), *z = lf_alloc(V2 * sizeof(double));
-  lf_flow_batch *wb = NULL;
-  if (!th || !z) rc = LF_ENOMEM;
-  if (!rc) rc = lf_flow_batch_alloc(&wb, m, 1);
+  double *th = lf_alloc(app_flow_doubles(&fl) * sizeof(double));
+  if (!th) rc = LF_ENOMEM;
+  if (!rc) rc = app_flow_workspace(&fl, 1);
   cJSON *jl = cJSON_CreateArray(), *ja = cJSON_CreateArray(), *jw = cJSON_CreateArray(),
         *jf = cJSON_CreateArray();
   int failed = 0;
@@ -51,9 +49,10 @@ int cmd_eval(int argc, char **argv) {
     int r = lf_ildg_read(pos[i], &lat, &f, NULL, 0);
     double lq = 0, S = 0;
     if (!r) {
-      r = lf_flow_from_gauge(m, f, th);
-      if (!r) r = lf_flow_inverse(m, wb, 1, th, z, &lq);
-      if (!r) S = lf_flow_action(m, beta, th, NULL);
+      double pl, Q;
+      r = app_flow_from_gauge(&fl, f, th);
+      if (!r) r = app_flow_logq(&fl, th, &lq);
+      if (!r) app_flow_measure(&fl, th, &S, &pl, &Q);
       lf_gauge_free(f);
       lf_lattice_clear(&lat);
     }
@@ -84,9 +83,8 @@ int cmd_eval(int argc, char **argv) {
   } else {
     cJSON_Delete(jl), cJSON_Delete(ja), cJSON_Delete(jw), cJSON_Delete(jf);
   }
-  lf_flow_batch_free(wb);
-  lf_flow_model_free(m);
-  lf_free(th), lf_free(z);
+  app_flow_free(&fl);
+  lf_free(th);
   if (rc) return cli_fail(CMD, rc);
   return failed ? LF_EXIT_FAIL : LF_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 /*
- * app/cmd_sample.c -- `latflow sample`: exact sampling with a trained flow by independence
+ * app/cmd_sample.c -- `latflow sample`: exact sampling with a trained flow (U(1) or SU(N),
+ * app/flowmodel.h) by independence
  * Metropolis (proposals x ~ q, accepted with min(1, w(x')/w(x)), w = exp(-S - log q)),
  * plus reweighting estimates (docs/flows.md "sampling").
  *
@@ -23,7 +24,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "latflow/flow.h"
+#include "flowmodel.h"
 #include "latflow/io.h"
 #include "latflow/par.h"
 #include "latflow/stats.h"
@@ -42,7 +43,7 @@ int cmd_sample(int argc, char **argv) {
   const cli_opt opts[] = {
       {"model", CLI_STR, &model, "FILE", "model file written by 'latflow train' (model.safetensors)"},
       {"n", CLI_LONG, &n, "N", "number of flow proposals = Markov chain length (default 10000)"},
-      {"lattice", CLI_STR, &lattice, "LxL", "sample another lattice with the trained networks (default: the model's)"},
+      {"lattice", CLI_STR, &lattice, "LxL..", "sample another lattice with the trained networks (default: the model's)"},
       {"beta", CLI_DOUBLE, &beta, "B", "target coupling (default: the model's); Metropolis keeps it exact"},
       {"seed", CLI_U64, &seed, "S", "seed of proposals and accept/reject (default 1)"},
       {"batch", CLI_INT, &batch, "B", "proposals per flow evaluation (default 64; no effect on results)"},
@@ -53,9 +54,10 @@ int cmd_sample(int argc, char **argv) {
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {0}};
   const cli_spec spec = {CMD, "latflow sample --model FILE --n N [options]",
-                         "Exact sampling of 2D U(1) with flow proposals (independence "
-                         "Metropolis) and reweighting. Conventions: plaquette = cos theta_P, "
-                         "S = -beta sum_P cos theta_P, Q geometric, chi = <Q^2>/V.",
+                         "Exact sampling with flow proposals (independence Metropolis) and "
+                         "reweighting, for U(1) and SU(N) flow models. Conventions: plaquette = "
+                         "Re tr U_P / N (cos theta_P), S = -(beta/N) sum_P Re tr U_P; U(1): "
+                         "geometric Q, chi = <Q^2>/V.",
                          0};
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, NULL);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
@@ -68,33 +70,22 @@ int cmd_sample(int argc, char **argv) {
     return LF_EXIT_USAGE;
   }
   app_track trk = {0};
-  lf_flow_model *m = NULL;
-  int rc = lf_par_agree(lf_flow_load(&m, NULL, NULL, NULL, model)); /* every rank loads it */
-  if (!rc && (lattice || beta != 0)) {
-    /* the same networks on another lattice / at another beta */
-    lf_flow_config c2 = *lf_flow_model_config(m);
-    int nd, L[LF_MAXDIM];
-    if (lattice && (lf_lattice_parse(lattice, &nd, L) || nd != 2)) {
-      cli_error(CMD, "use e.g. --lattice 16x16 (2D, extents multiples of 4)", "bad --lattice '%s'", lattice);
-      lf_flow_model_free(m);
-      return LF_EXIT_USAGE;
-    }
-    if (lattice) c2.L[0] = L[0], c2.L[1] = L[1];
-    if (beta != 0) c2.beta = beta;
-    lf_flow_model *m2 = NULL;
-    rc = lf_flow_model_alloc(&m2, &c2, 1);
-    if (!rc) rc = lf_flow_model_copy_params(m2, m);
-    lf_flow_model_free(m);
-    m = m2;
-  }
+  app_flow fl;
+  int rc = lf_par_agree(app_flow_load(&fl, model, NULL, NULL, NULL)); /* every rank loads it */
+  if (!rc && (beta < 0 || !isfinite(beta))) rc = LF_ERROR(LF_EINVAL, "--beta %g; use beta > 0", beta);
+  /* the same networks on another lattice / at another beta */
+  if (!rc) rc = app_flow_retarget(&fl, lattice, beta);
   if (rc) {
-    lf_flow_model_free(m);
+    app_flow_free(&fl);
     return cli_fail(CMD, rc);
   }
-  const lf_flow_config *cfg = lf_flow_model_config(m);
-  const long V = lf_flow_model_volume(m);
-  const size_t V2 = 2 * (size_t)V;
-  lf_flow_batch *wb = NULL;
+  const double tbeta = app_flow_beta(&fl);
+  const int nd = app_flow_nd(&fl), has_q = !fl.sun; /* geometric Q: 2D U(1) only */
+  int L[4];
+  app_flow_extents(&fl, L);
+  long V = 1;
+  for (int d = 0; d < nd; d++) V *= L[d];
+  const size_t V2 = app_flow_doubles(&fl); /* doubles per configuration */
   double *x = lf_alloc((size_t)batch * V2 * sizeof(double));
   double *cur = lf_alloc(V2 * sizeof(double));
   double *lq = lf_alloc((size_t)batch * sizeof(double));
@@ -110,18 +101,18 @@ int cmd_sample(int argc, char **argv) {
   lf_gauge *field = NULL;
   if (!x || !cur || !lq || !logw || !pl || !q2 || !qs || !ppl || !pq2 || !vals || !allv)
     rc = LF_ENOMEM;
-  if (!rc) rc = lf_flow_batch_alloc(&wb, m, batch);
+  if (!rc) rc = app_flow_workspace(&fl, batch);
   if (!rc && out) {
     char path[4096];
     if (lf_par_root()) { /* rank 0 alone writes */
       rc = lf_mkdir_p(out);
       rundir_path(path, sizeof path, out, "chain.csv");
       if (!rc && !(csv = fopen(path, "w"))) rc = LF_ERROR(LF_EIO, "cannot write %s; check that the directory is writable", path);
-      if (csv) fprintf(csv, "i,accepted,logw,plaquette,Q\n");
+      if (csv) fprintf(csv, "i,accepted,logw,plaquette%s\n", has_q ? ",Q" : "");
     }
     if (!rc && save_every > 0) {
-      rc = lf_lattice_init(&lat, 2, cfg->L);
-      if (!rc) rc = lf_gauge_alloc(&field, &lat, LF_U1);
+      rc = lf_lattice_init(&lat, nd, L);
+      if (!rc) rc = lf_gauge_alloc(&field, &lat, app_flow_group(&fl));
       if (!rc && !(allx = lf_alloc((size_t)batch * V2 * (size_t)lf_par_size() * sizeof(double))))
         rc = LF_ENOMEM;
     }
@@ -150,18 +141,18 @@ int cmd_sample(int argc, char **argv) {
     const long k = k0 + lf_par_rank();
     const int nb = k < nchunks ? (int)(n - k * batch < batch ? n - k * batch : batch) : 0;
     /* key proposals by their global index: independent of --batch and of the rank count */
-    lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, 1ull << 47), k * batch, nb, x);
-    rc = lf_flow_forward(m, wb, nb, x, x, lq);
+    rc = app_flow_propose(&fl, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, 1ull << 47), k * batch, nb,
+                          x, lq);
     for (int b = 0; !rc && b < batch; b++) {
       double *v = vals + 3 * (size_t)b;
       if (b >= nb) {
         v[0] = v[1] = v[2] = 0;
         continue;
       }
-      const double *xb = x + (size_t)b * V2;
-      v[0] = -lf_flow_action(m, cfg->beta, xb, NULL) - lq[b];
-      v[1] = lf_flow_plaquette(m, xb);
-      v[2] = lf_flow_topo_charge(m, xb);
+      double S;
+      app_flow_measure(&fl, x + (size_t)b * V2, &S, &v[1], &v[2]);
+      v[0] = -S - lq[b];
+      if (!has_q) v[2] = 0;
     }
     if ((rc = lf_par_agree(rc)) != LF_OK) goto done;
     rc = lf_par_allgather(vals, lf_par_rank(), 1, P, 3 * (long)batch, allv);
@@ -185,15 +176,16 @@ int cmd_sample(int argc, char **argv) {
         if (i > 0) accepted++;
       }
       pl[i] = plcur, q2[i] = qcur * qcur / (double)V, qs[i] = qcur;
-      if (csv) fprintf(csv, "%ld,%d,%.10g,%.12g,%.10g\n", i, acc, logw[i], plcur, qcur);
+      if (csv && has_q) fprintf(csv, "%ld,%d,%.10g,%.12g,%.10g\n", i, acc, logw[i], plcur, qcur);
+      else if (csv) fprintf(csv, "%ld,%d,%.10g,%.12g\n", i, acc, logw[i], plcur);
       track_metric(&trk, "logw", i, logw[i]);
       track_metric(&trk, "plaquette", i, plcur);
-      track_metric(&trk, "Q", i, qcur);
+      if (has_q) track_metric(&trk, "Q", i, qcur);
       if (field && (i + 1) % save_every == 0) {
         char name[64], path[4096];
         snprintf(name, sizeof name, "cfg_%06ld.lime", i + 1);
         rundir_path(path, sizeof path, out, name);
-        rc = lf_flow_to_gauge(m, cur, field);
+        rc = app_flow_to_gauge(&fl, cur, field);
         if (!rc && lf_par_root()) rc = lf_ildg_write(path, field, 64, NULL);
         if ((rc = lf_par_agree(rc)) != LF_OK) goto done;
         track_produced(&trk, path, LF_ARTIFACT_CONFIG);
@@ -213,40 +205,41 @@ int cmd_sample(int argc, char **argv) {
   double ess = lf_stats_ess(logw, n);
   lf_stats_gamma_res rp, rq, rQ;
   rc = lf_stats_gamma(pl, n, NULL, &rp, NULL, 0);
-  if (!rc) rc = lf_stats_gamma(q2, n, NULL, &rq, NULL, 0);
-  if (!rc) rc = lf_stats_gamma(qs, n, NULL, &rQ, NULL, 0);
+  memset(&rq, 0, sizeof rq), memset(&rQ, 0, sizeof rQ);
+  if (!rc && has_q) rc = lf_stats_gamma(q2, n, NULL, &rq, NULL, 0);
+  if (!rc && has_q) rc = lf_stats_gamma(qs, n, NULL, &rQ, NULL, 0);
   double rwp = 0, rwpe = 0, rwq = 0, rwqe = 0;
   long bins = n / 20 > 0 ? n / 20 : 1;
   int rwok = !rc && !lf_stats_reweight(logw, ppl, n, bins, &rwp, &rwpe) &&
-             !lf_stats_reweight(logw, pq2, n, bins, &rwq, &rwqe);
+             (!has_q || !lf_stats_reweight(logw, pq2, n, bins, &rwq, &rwqe));
   if (rc) goto done;
   track_metric(&trk, "acceptance", n, acc_rate);
   track_metric(&trk, "ess", n, ess);
   track_metric(&trk, "plaquette_mean", n, rp.value);
-  track_metric(&trk, "chi_top", n, rq.value);
+  if (has_q) track_metric(&trk, "chi_top", n, rq.value);
   track_end(&trk, LF_RUN_FINISHED, NULL, n);
   printf("flow Metropolis: %ld proposals, acceptance %.4f, ESS/N %.4f (%.1f s)\n", n, acc_rate,
          ess, secs);
-  printf("  plaquette <cos theta_P>   %.6f +- %.6f  (tau_int %.2f)\n", rp.value, rp.err, rp.tau_int);
+  printf("  plaquette                 %.6f +- %.6f  (tau_int %.2f)\n", rp.value, rp.err, rp.tau_int);
   {
     lf_lattice xl;
     lf_action xa;
     double exact;
     const char *kind;
-    if (!lf_lattice_init(&xl, 2, cfg->L)) {
-      if (!lf_action_init(&xa, LF_ACTION_WILSON, cfg->beta, 2) &&
-          !lf_app_exact_plaquette(LF_U1, &xl, &xa, &exact, &kind))
+    if (!lf_lattice_init(&xl, nd, L)) {
+      if (!lf_action_init(&xa, LF_ACTION_WILSON, tbeta, nd) &&
+          !lf_app_exact_plaquette(app_flow_group(&fl), &xl, &xa, &exact, &kind))
         printf("  exact plaquette           %.6f  (%s; deviation %.1f sigma)\n", exact, kind,
                rp.err > 0 ? (rp.value - exact) / rp.err : 0.0);
       lf_lattice_clear(&xl);
     }
   }
-  printf("  chi_top = <Q^2>/V         %.6f +- %.6f  (tau_int %.2f)\n", rq.value, rq.err, rq.tau_int);
-  printf("  <Q>                       %.6f +- %.6f  (tau_int %.2f)\n", rQ.value, rQ.err, rQ.tau_int);
-  if (rwok) {
-    printf("  reweighted plaquette      %.6f +- %.6f\n", rwp, rwpe);
-    printf("  reweighted chi_top        %.6f +- %.6f\n", rwq, rwqe);
+  if (has_q) {
+    printf("  chi_top = <Q^2>/V         %.6f +- %.6f  (tau_int %.2f)\n", rq.value, rq.err, rq.tau_int);
+    printf("  <Q>                       %.6f +- %.6f  (tau_int %.2f)\n", rQ.value, rQ.err, rQ.tau_int);
   }
+  if (rwok) printf("  reweighted plaquette      %.6f +- %.6f\n", rwp, rwpe);
+  if (rwok && has_q) printf("  reweighted chi_top        %.6f +- %.6f\n", rwq, rwqe);
   if (json) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "n", (double)n);
@@ -254,18 +247,20 @@ int cmd_sample(int argc, char **argv) {
     cJSON_AddNumberToObject(j, "ess", ess);
     const lf_stats_gamma_res *est[3] = {&rp, &rq, &rQ};
     const char *names[3] = {"plaquette", "topological_susceptibility", "topological_charge"};
-    for (int e = 0; e < 3; e++) {
+    for (int e = 0; e < (has_q ? 3 : 1); e++) {
       cJSON *o = cli_json_estimate(est[e]->value, est[e]->err, est[e]->tau_int);
       cJSON_AddNumberToObject(o, "tau_int_err", est[e]->tau_int_err);
       cJSON_AddItemToObject(j, names[e], o);
     }
     if (rwok) {
       cJSON_AddItemToObject(j, "plaquette_reweighted", cli_json_estimate(rwp, rwpe, -1));
-      cJSON_AddItemToObject(j, "topological_susceptibility_reweighted",
-                            cli_json_estimate(rwq, rwqe, -1));
+      if (has_q)
+        cJSON_AddItemToObject(j, "topological_susceptibility_reweighted",
+                              cli_json_estimate(rwq, rwqe, -1));
     }
-    cJSON_AddNumberToObject(j, "beta", cfg->beta);
-    cJSON_AddStringToObject(j, "conventions", "plaquette = cos theta_P; S = -beta sum_P cos theta_P; chi = <Q^2>/V, geometric Q");
+    cJSON_AddNumberToObject(j, "beta", tbeta);
+    cJSON_AddStringToObject(j, "conventions", has_q ? "plaquette = cos theta_P; S = -beta sum_P cos theta_P; chi = <Q^2>/V, geometric Q"
+                                                    : "plaquette = Re tr U_P / N; S = -(beta/N) sum_P Re tr U_P");
     cJSON_AddNumberToObject(j, "seconds", secs);
     cJSON_AddStringToObject(j, "model", model);
     if (out) cJSON_AddStringToObject(j, "out", out);
@@ -277,8 +272,7 @@ done:
   if (csv) fclose(csv);
   lf_gauge_free(field);
   if (lat.up) lf_lattice_clear(&lat);
-  lf_flow_batch_free(wb);
-  lf_flow_model_free(m);
+  app_flow_free(&fl);
   lf_free(x), lf_free(cur), lf_free(lq), lf_free(logw);
   lf_free(pl), lf_free(q2), lf_free(qs), lf_free(ppl), lf_free(pq2);
   lf_free(vals), lf_free(allv), lf_free(allx);
