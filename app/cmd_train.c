@@ -76,7 +76,7 @@ static char *restored[3];
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
   const char *registry = NULL, *experiment = NULL, *init_from = NULL, *gradient = NULL;
-  double beta = 0, lr = 1e-3, lr_min = -1;
+  double beta = 0, lr = 1e-3, lr_min = -1, clip = 0;
   long steps = 1000, ckevery = 100;
   int batch = 64, json = 0, rect = 0, determ = 0;
   uint64_t seed = 1;
@@ -98,6 +98,7 @@ static int train_main(int argc, char **argv) {
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
       {"init-from", CLI_STR, &init_from, "FILE", "start from this model's parameters and architecture (another lattice or beta allowed)"},
       {"gradient", CLI_STR, &gradient, "KIND", "path (Vaitl et al. 2207.08219) or reparam (default: path for SU(N), reparam for U(1))"},
+      {"clip-grad", CLI_DOUBLE, &clip, "NORM", "U(1): rescale gradients whose 2-norm exceeds NORM (default 0: off)"},
       {"deterministic", CLI_FLAG, &determ, NULL, "MPI: sum gradients in a fixed order (bitwise equal for any rank count)"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
@@ -107,7 +108,7 @@ static int train_main(int argc, char **argv) {
                          "2008.05456). Conventions: plaquette = Re tr U_P / N (cos theta_P for "
                          "U(1)), S = -(beta/N) sum_P Re tr U_P.",
                          0};
-  int seen[20] = {0};
+  int seen[32] = {0};
   int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
   if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
   static const char *const not_saved[] = {"resume", "json", "out", "registry", "experiment", NULL};
@@ -150,8 +151,8 @@ static int train_main(int argc, char **argv) {
     return LF_EXIT_USAGE;
   }
   if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr ||
-      (seen[2] && !(beta > 0))) {
-    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0",
+      (seen[2] && !(beta > 0)) || !(clip >= 0)) {
+    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0, --clip-grad >= 0",
               "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g, lr-min %g, beta %g",
               steps, batch, ckevery, lr, lr_min, beta);
     return LF_EXIT_USAGE;
@@ -161,7 +162,7 @@ static int train_main(int argc, char **argv) {
     return LF_EXIT_USAGE;
   }
   lf_flow_train_opts topts = lf_flow_train_opts_default();
-  topts.deterministic = determ;
+  topts.deterministic = determ, topts.clip = clip;
   app_flow fl;
   memset(&fl, 0, sizeof fl);
   lf_nn_adam opt;

@@ -227,6 +227,7 @@ typedef struct {
   int deterministic; /* 1: gradients of fixed chunks of `chunk` samples summed in global
                         chunk order: bitwise independent of the rank count             */
   int chunk;         /* samples per chunk in deterministic mode (0: 8)                  */
+  double clip;       /* > 0: rescale the gradient to this 2-norm if it is larger (0: off) */
 } lf_flow_train_opts;
 lf_flow_train_opts lf_flow_train_opts_default(void); /* reparameterisation, fast sums */
 /* Samples this rank computes at once for a global batch: allocate the workspace with it. */

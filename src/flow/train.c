@@ -42,7 +42,7 @@ double lf_flow_ess(const double *logw, long n) {
 }
 
 lf_flow_train_opts lf_flow_train_opts_default(void) {
-  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK};
+  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK, 0.0};
   return o;
 }
 
@@ -167,8 +167,8 @@ static int loss_grad(lf_flow_model *m, lf_flow_batch *wb, long B, const lf_flow_
   else if (!rc && coll && lf_par_size() > 1)
     rc = lf_par_allreduce_sum(m->P.grad, (long)np);
   if (!rc) {
-    /* max_norm 0: no clipping, only the norm (summed in index order) */
-    st->grad_norm = lf_nn_clip_grad_norm(m->P.grad, np, 0.0);
+    /* the norm before clipping (summed in index order); clip 0: no clipping */
+    st->grad_norm = lf_nn_clip_grad_norm(m->P.grad, np, o->clip > 0 ? o->clip : 0.0);
     if (!isfinite(st->grad_norm))
       rc = LF_ERROR(LF_ENAN, "the gradient is not finite at step %ld; lower the learning rate "
                              "(--lr) or resume from the last checkpoint", step);
