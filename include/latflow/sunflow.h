@@ -22,6 +22,9 @@
  * from a periodic CNN (an lf_nn_convnet) fed with Re/Im tr/N of the frozen plaquettes,
  * W' = V e^{i theta'} V^dag and U' = W' S = W' W^dag U. Gauge equivariant, invertible,
  * triangular: log|det J| = sum over active links of the Haar Jacobian of W -> W'.
+ * With learned active loops (cfg.lal; Abbott et al. 2502.00263) S is P_SU(N)(S_act), S_act
+ * the output of a per-layer gauge-equivariant staple network on the frozen links; the
+ * log-det is unchanged (docs/sunflow.md "Learned active loops").
  *
  *     lf_sunflow_config cfg;
  *     lf_sunflow_preset("su3-2d", &cfg);

@@ -17,6 +17,11 @@
  * (lf_spec_map_vjp_angles, lf_sunflow_angles_backward, lf_spec_divdiff, lf_spec_map_vjp)
  * gives dL/dW (tangent); W = U S^dag gives dL/dU = G_W S, dL/dS += G_W^dag U; staples and
  * frozen plaquettes scatter to their links (field.c).
+ * Learned active loops (cfg.lal, lal.c): S is replaced by Shat = P_SU(N)(S_act), S_act the
+ * output of the layer's staple network on the frozen links; everything above holds with
+ * S -> Shat (Shat is SU(N) and unchanged by the layer), and dL/dShat goes through
+ * lf_spec_polar_vjp and the staple net's reverse mode (weight gradients per sample, summed
+ * in sample order).
  * Thread contract: per-sample OpenMP static loops writing disjoint data around one
  * batched, thread-count independent nn call per layer.
  */
@@ -158,7 +163,8 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
   }
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d: an active loop is not an SU(N) matrix "
-                             "(or not finite); the input links must be SU(N) matrices", l);
+                             "(or not finite), or a learned active staple is singular; the "
+                             "input links must be SU(N) matrices", l);
   return LF_OK;
 }
 
