@@ -158,10 +158,10 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
     for (int t = 0; t < m->nd - 1; t++)
       transports(m, ly, u, um, s, ly->lal_dirs[t], x + (size_t)(2 * t) * VN + (size_t)s * N2,
                  x + (size_t)(2 * t + 1) * VN + (size_t)s * N2);
-  const lf_cplx *X = x;
+  lf_cplx *X = x;
   for (int i = 0; i < nl; i++) {
     const int ci = m->lal_ch[i], co = m->lal_ch[i + 1], na = A * ci;
-    lf_cplx *Y = (lf_cplx *)X + (size_t)ci * VN;
+    lf_cplx *Y = X + (size_t)ci * VN;
     const double *c = lf_nn_params_ptr(&m->P, ly->lal_widx[i]);
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9];
