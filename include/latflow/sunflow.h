@@ -22,6 +22,9 @@
  * from a periodic CNN (an lf_nn_convnet) fed with Re/Im tr/N of the frozen plaquettes,
  * W' = V e^{i theta'} V^dag and U' = W' S = W' W^dag U. Gauge equivariant, invertible,
  * triangular: log|det J| = sum over active links of the Haar Jacobian of W -> W'.
+ * With learned active loops (cfg.lal; Abbott et al. 2502.00263) S is P_SU(N)(S_act), S_act
+ * the output of a per-layer gauge-equivariant staple network on the frozen links; the
+ * log-det is unchanged (docs/sunflow.md "Learned active loops").
  *
  *     lf_sunflow_config cfg;
  *     lf_sunflow_preset("su3-2d", &cfg);
@@ -104,13 +107,24 @@ typedef struct {
   int hidden[LF_SUNFLOW_MAXHIDDEN];
   int kernel;       /* odd conv kernel size                                           */
   double leak;      /* LeakyReLU slope                                                */
+  /* Learned active loops (docs/sunflow.md "Learned active loops"; Abbott et al.
+   * 2502.00263): lal = 1 replaces the plaquette staple of every active link by
+   * P_SU(N)(S_act), S_act = output of a gauge-equivariant staple network of lal_layers
+   * linear layers (widths 2(nd-1) -> lal_width -> ... -> 1, real weights, tensors
+   * "layer<l>.lal.<i>.weight" [c_out][(2nd-1) c_in]) fed with the frozen links. */
+  int lal;          /* 0 (plaquette loops) or 1                                       */
+  int lal_layers;   /* N_l, 1..LF_SUNFLOW_MAXLAL (preset default 2)                    */
+  int lal_width;    /* N_h, 1..LF_SUNFLOW_MAXLALWIDTH (preset default 8)               */
 } lf_sunflow_config;
+#define LF_SUNFLOW_MAXLAL 4
+#define LF_SUNFLOW_MAXLALWIDTH 16
 
-/* "su2-2d", "su3-2d" (8x8), "su3-4d-plaq" (4^4); "su3-4d-lal" (learned active loops) is
- * not implemented yet (LF_EUNSUP). Definitions in docs/sunflow.md. LF_EINVAL otherwise. */
+/* "su2-2d", "su3-2d" (8x8), "su3-4d-plaq" (4^4), "su3-4d-lal" (= su3-4d-plaq with learned
+ * active loops, N_l = 2, N_h = 8). Definitions in docs/sunflow.md. LF_EINVAL otherwise. */
 int lf_sunflow_preset(const char *name, lf_sunflow_config *cfg);
 int lf_sunflow_config_check(const lf_sunflow_config *cfg); /* LF_EINVAL: what to change */
-/* "group=su3 L=8x8 beta=... period=4 layers=16 K=6 hidden=16,16 kernel=3 leak=0.01" */
+/* "group=su3 L=8x8 beta=... period=4 layers=16 K=6 hidden=16,16 kernel=3 leak=0.01", with
+ * " lal=<N_l>x<N_h>" appended when cfg->lal (strings without it parse as lal = 0). */
 void lf_sunflow_config_format(const lf_sunflow_config *cfg, char *buf, size_t n);
 int lf_sunflow_config_parse(const char *text, lf_sunflow_config *cfg);
 
@@ -118,7 +132,10 @@ int lf_sunflow_config_parse(const char *text, lf_sunflow_config *cfg);
 typedef struct lf_sunflow_model lf_sunflow_model;
 
 /* Context nets: xavier-normal hidden layers (gain 1), last layer gain 0.01 (the flow
- * starts near the identity), zero biases; keyed by (seed, tensor). */
+ * starts near the identity), zero biases; staple networks (cfg->lal): near-identity
+ * weights (lf_nn_init_near_identity, gain 0.5; gain 0 would give the plaquette staple),
+ * registered after all context nets, so the context nets do not depend on cfg->lal;
+ * keyed by (seed, tensor). */
 int lf_sunflow_model_alloc(lf_sunflow_model **m, const lf_sunflow_config *cfg, uint64_t seed);
 void lf_sunflow_model_free(lf_sunflow_model *m);
 const lf_sunflow_config *lf_sunflow_model_config(const lf_sunflow_model *m);
@@ -164,6 +181,12 @@ int lf_sunflow_logq_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, lf_cp
  * forward map at the layer input. */
 int lf_sunflow_layer_apply(const lf_sunflow_model *m, int l, int inverse, const lf_cplx *in,
                            lf_cplx *out, double *logdet);
+/* Active loops of layer l on one configuration (tests): loops[j*N*N ...] = W of the j-th
+ * active link in site order (plaquette U S^dag, or L = U P_SU(N)(S_act)^dag with learned
+ * active loops), *nact (may be NULL) = their number; loops holds V*N*N entries. LF_ERANGE
+ * if an active staple is numerically singular. */
+int lf_sunflow_layer_loops(const lf_sunflow_model *m, int l, const lf_cplx *u, lf_cplx *loops,
+                           long *nact);
 
 /* ---------------------------------------------------------------- physics on one configuration */
 /* S = -(beta/N) sum_P Re tr U_P; grad (may be NULL) = dS/dU (field layout, overwritten). */

@@ -17,6 +17,11 @@
  * (lf_spec_map_vjp_angles, lf_sunflow_angles_backward, lf_spec_divdiff, lf_spec_map_vjp)
  * gives dL/dW (tangent); W = U S^dag gives dL/dU = G_W S, dL/dS += G_W^dag U; staples and
  * frozen plaquettes scatter to their links (field.c).
+ * Learned active loops (cfg.lal, lal.c): S is replaced by Shat = P_SU(N)(S_act), S_act the
+ * output of the layer's staple network on the frozen links; everything above holds with
+ * S -> Shat (Shat is SU(N) and unchanged by the layer), and dL/dShat goes through
+ * lf_spec_polar_vjp and the staple net's reverse mode (weight gradients per sample, summed
+ * in sample order).
  * Thread contract: per-sample OpenMP static loops writing disjoint data around one
  * batched, thread-count independent nn call per layer.
  */
@@ -71,6 +76,55 @@ static void gather(const lf_sunflow_model *m, const double *net, long s, double 
 
 #define MAXTP (2 * 3 * LF_SUNFLOW_MAXK)
 
+/* Learned active loops (lal.c): staple-net forward of sample b into its workspace slot;
+ * NULL without lal. */
+static const lf_cplx *lal_run(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
+                              const lf_cplx *u) {
+  if (!m->cfg.lal) return NULL;
+  lf_cplx *x = wb->lal_x + (size_t)b * m->lal_act;
+  lf_sunflow_lal_forward(m, l, u, x);
+  return x;
+}
+
+/* dL/dS_act slot of sample b, zeroed (NULL without lal) */
+static lf_cplx *lal_gstart(const lf_sunflow_model *m, lf_sunflow_batch *wb, int b) {
+  if (!m->cfg.lal) return NULL;
+  lf_cplx *gs = wb->lal_g + (size_t)b * m->lal_gact + lf_sunflow_lal_out(m);
+  memset(gs, 0, (size_t)m->V * (size_t)m->N2 * sizeof *gs);
+  return gs;
+}
+
+/* dL/dstaple -> links: plaquette staple, or through P_SU(N) into dL/dS_act(s) */
+static void staple_backward(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                            const lf_cplx *u, long s, const lf_spec_polar_state *ps,
+                            const lf_cplx *gs, lf_cplx *gb, lf_cplx *lg) {
+  if (!m->cfg.lal) lf_sunflow_staple_backward(m, u, s, ly->mu, ly->nu, gs, gb);
+  else lf_spec_polar_vjp(ps, gs, lg + (size_t)s * (size_t)m->N2);
+}
+
+static void lal_backward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
+                         const lf_cplx *u, lf_cplx *gb) {
+  lf_sunflow_lal_backward(m, l, u, wb->lal_x + (size_t)b * m->lal_act,
+                          wb->lal_g + (size_t)b * m->lal_gact, gb,
+                          wb->lal_gw + (size_t)b * m->lal_np);
+}
+
+/* Staple-net weight gradients of samples 0..n-1 summed in sample order into the store */
+static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n) {
+  if (!m->cfg.lal) return;
+  const lf_sunflow_layer *ly = &m->layers[l];
+  size_t o = 0;
+  for (int i = 0; i < m->cfg.lal_layers; i++) {
+    const size_t sz = m->P.info[ly->lal_widx[i]].size;
+    double *g = lf_nn_params_gptr(&m->P, ly->lal_widx[i]);
+    for (int b = 0; b < n; b++) {
+      const double *gw = wb->lal_gw + (size_t)b * m->lal_np + o;
+      for (size_t k = 0; k < sz; k++) g[k] += gw[k];
+    }
+    o += sz;
+  }
+}
+
 int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                 lf_cplx *x, double *logJ, int save) {
   LF_CHECK(context(m, wb, l, n, x, save));
@@ -84,12 +138,16 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
     lf_cplx *u = x + (size_t)b * m->fs;
     const double *net = out + (size_t)b * (size_t)m->ntp * V;
     double lj = 0;
+    const lf_cplx *lx = lal_run(m, wb, l, b, u);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
       lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
       lf_spec_eigsys e;
       double p[MAXTP], th1[3], ld;
-      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      if (lf_sunflow_active_staple(m, ly, u, lx, s, st, NULL)) {
+        bad = 1;
+        break;
+      }
       lf_mat_mul_dag(N, w, U, st);
       if (lf_spec_eig(N, 1, w, &e)) {
         bad = 1;
@@ -105,7 +163,8 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
   }
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d: an active loop is not an SU(N) matrix "
-                             "(or not finite); the input links must be SU(N) matrices", l);
+                             "(or not finite), or a learned active staple is singular; the "
+                             "input links must be SU(N) matrices", l);
   return LF_OK;
 }
 
@@ -122,12 +181,16 @@ int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb,
     lf_cplx *u = x + (size_t)b * m->fs;
     const double *net = out + (size_t)b * (size_t)m->ntp * V;
     double lj = 0;
+    const lf_cplx *lx = lal_run(m, wb, l, b, u);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
       lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
       lf_spec_eigsys e;
       double p[MAXTP], th[3], ld;
-      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      if (lf_sunflow_active_staple(m, ly, u, lx, s, st, NULL)) {
+        bad = 1;
+        break;
+      }
       lf_mat_mul_dag(N, w1, U, st);
       gather(m, net, s, p);
       if (lf_spec_eig(N, 1, w1, &e) || lf_sunflow_angles_inverse(N, K, e.theta, p, th, &ld)) {
@@ -161,6 +224,8 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
     const double *net = out + (size_t)b * (size_t)ntp * V;
     double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
     memset(gout, 0, (size_t)ntp * V * sizeof *gout);
+    const lf_cplx *lx = lal_run(m, wb, l, b, u);
+    lf_cplx *lg = lal_gstart(m, wb, b);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
       const lf_cplx *U = lf_sunflow_clink(m, u, s, ly->mu);
@@ -168,7 +233,11 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
       lf_cplx st[9], w[9], w1[9], gw1[9], gw[9], gs[9], t[9];
       lf_spec_eigsys e;
       double p[MAXTP], gp[MAXTP], th1[3], gth1[3], gth[3], jac[9], sdd[9];
-      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_spec_polar_state ps;
+      if (lf_sunflow_active_staple(m, ly, u, lx, s, st, &ps)) {
+        bad = 1;
+        break;
+      }
       lf_mat_mul_dag(N, w, U, st);
       if (lf_spec_eig(N, 1, w, &e)) {
         bad = 1;
@@ -191,10 +260,12 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
       lf_mat_mul(N, gU, gw, st);
       lf_mat_dag_mul(N, t, gw, U);
       for (int i = 0; i < N * N; i++) gs[i] += t[i];
-      lf_sunflow_staple_backward(m, u, s, ly->mu, ly->nu, gs, gb);
+      staple_backward(m, ly, u, s, &ps, gs, gb, lg);
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
     }
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
   }
+  lal_sum_grad(m, wb, l, n);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d backward: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);
@@ -239,6 +310,8 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
     const double *net = out + (size_t)b * (size_t)ntp * V;
     double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
     memset(gout, 0, (size_t)ntp * V * sizeof *gout);
+    const lf_cplx *lx = lal_run(m, wb, l, b, u);
+    lf_cplx *lg = lal_gstart(m, wb, b);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
       const lf_cplx *U = lf_sunflow_clink(m, u, s, ly->mu);
@@ -246,7 +319,11 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
       lf_cplx st[9], w[9], w1[9], u1[9], gw[9], gw1[9], gs[9], t[9];
       lf_spec_eigsys e, e1;
       double p[MAXTP], gp[MAXTP], th1[3], gth[3], gth1[3], jinv[9], sdd[9];
-      lf_sunflow_staple(m, u, s, ly->mu, ly->nu, st);
+      lf_spec_polar_state ps;
+      if (lf_sunflow_active_staple(m, ly, u, lx, s, st, &ps)) {
+        bad = 1;
+        break;
+      }
       lf_mat_mul_dag(N, w, U, st);
       if (lf_spec_eig(N, 1, w, &e)) {
         bad = 1;
@@ -272,10 +349,12 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
       lf_mat_mul(N, gU, gw1, st);
       lf_mat_dag_mul(N, t, gw1, u1);
       for (int i = 0; i < N * N; i++) gs[i] += t[i];
-      lf_sunflow_staple_backward(m, u, s, ly->mu, ly->nu, gs, gb);
+      staple_backward(m, ly, u, s, &ps, gs, gb, lg);
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
     }
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
   }
+  lal_sum_grad(m, wb, l, n);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d inverse VJP: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);

@@ -16,6 +16,8 @@ typedef struct {
   long *act;      /* sites x of the active links U_mu(x)                          */
   double *frozen; /* [nplanes][V]: 1 where the plaquette holds no active link     */
   lf_nn_convnet net; /* context network, parameters "layer<l>.net.<i>.weight|bias" */
+  int lal_widx[LF_SUNFLOW_MAXLAL]; /* staple-net weights "layer<l>.lal.<i>.weight"     */
+  int lal_dirs[3];   /* transport directions != mu, the layer's nu first (lal.c)        */
 } lf_sunflow_layer;
 
 struct lf_sunflow_model {
@@ -28,6 +30,10 @@ struct lf_sunflow_model {
   int ch0;        /* context channels: 2 per plane (Re, Im tr/N)   */
   int ntp;        /* transform parameters per active link          */
   int plane_mu[6], plane_nu[6];
+  /* learned active loops (lal.c): channel counts lal_ch[0..N_l], lal_ch[0] = 2(nd-1),
+   * lal_ch[N_l] = 1; per-sample scratch sizes in complex entries and doubles */
+  int lal_ch[LF_SUNFLOW_MAXLAL + 1];
+  size_t lal_act, lal_gact, lal_np; /* activations, gradient buffers, max weights/layer */
   lf_sunflow_layer *layers;
   lf_nn_params P;
 };
@@ -45,6 +51,9 @@ struct lf_sunflow_batch {
   double *gout;   /* [batch][ntp][V]                                         */
   double *gfeat;  /* [batch][ch0][V]                                         */
   double *lq, *logJ, *gl; /* [batch]                                         */
+  lf_cplx *lal_x;  /* [batch][m->lal_act]: staple-net activations (cfg.lal)   */
+  lf_cplx *lal_g;  /* [batch][m->lal_gact]: their gradients                   */
+  double *lal_gw;  /* [batch][m->lal_np]: per-sample staple-net weight grads  */
   lf_nn_saved **saved;    /* [L]                                              */
   lf_arena arena;
 };
@@ -70,6 +79,26 @@ void lf_sunflow_plaq_backward(const lf_sunflow_model *m, const lf_cplx *u, long 
 /* Same for the staple S of (x, mu, nu) with dL/dS = gs. */
 void lf_sunflow_staple_backward(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu,
                                 int nu, const lf_cplx *gs, lf_cplx *g);
+
+/* lal.c: learned active loops. Register and initialise the staple nets of every layer. */
+int lf_sunflow_lal_init(lf_sunflow_model *m, uint64_t seed);
+/* Staple network of layer l on one configuration u: activations into x (m->lal_act
+ * entries); the active staple S_act(s) is x + lal_out_offset(m) + s*N2. */
+void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, lf_cplx *x);
+static inline size_t lf_sunflow_lal_out(const lf_sunflow_model *m) {
+  return m->lal_act - (size_t)m->V * (size_t)m->N2;
+}
+/* Reverse mode: gs[s*N2] = dL/dS_act(s) (the last m->V*N2 entries of gx, all other entries
+ * of gx scratch); link gradients ACCUMULATED into g (field layout), weight gradients
+ * OVERWRITTEN into gw (layer l's weights in store order). x from lal_forward. */
+void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
+                             const lf_cplx *x, lf_cplx *gx, lf_cplx *g, double *gw);
+/* The staple that enters the active loop of the active link at s: the plaquette staple,
+ * or P_SU(N)(S_act(s)) (ps, may be NULL, receives the polar state). LF_ERANGE/LF_ENAN from
+ * lf_spec_polar. x = activations of the sample (unused without lal). */
+int lf_sunflow_active_staple(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                             const lf_cplx *u, const lf_cplx *x, long s, lf_cplx *st,
+                             lf_spec_polar_state *ps);
 
 /* coupling.c: layer l on samples 0..n-1 (x [n][fs] in place; logJ[b]); save keeps the
  * records for the backward. */

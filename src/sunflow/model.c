@@ -30,6 +30,9 @@ static lf_sunflow_config base_config(void) {
   c.hidden[0] = c.hidden[1] = 16;
   c.kernel = 3;
   c.leak = 0.01;
+  c.lal = 0;
+  c.lal_layers = 2;
+  c.lal_width = 8;
   return c;
 }
 
@@ -40,19 +43,17 @@ int lf_sunflow_preset(const char *name, lf_sunflow_config *cfg) {
     c.beta = 2.2;
   } else if (!strcmp(name, "su3-2d")) {
     c.beta = 3.0;
-  } else if (!strcmp(name, "su3-4d-plaq")) {
+  } else if (!strcmp(name, "su3-4d-plaq") || !strcmp(name, "su3-4d-lal")) {
     c.nd = 4;
     c.L[0] = c.L[1] = c.L[2] = c.L[3] = 4;
     c.beta = 5.0;
     c.nlayers = 16;
     c.nhidden = 1;
     c.hidden[0] = 16;
-  } else if (!strcmp(name, "su3-4d-lal")) {
-    return LF_ERROR(LF_EUNSUP, "preset 'su3-4d-lal' needs learned active loops, which the sunflow "
-                               "module does not implement yet; use su3-4d-plaq");
+    c.lal = !strcmp(name, "su3-4d-lal");
   } else {
     return LF_ERROR(LF_EINVAL, "unknown SU(N) flow preset '%s'; use one of su2-2d, su3-2d, "
-                               "su3-4d-plaq", name);
+                               "su3-4d-plaq, su3-4d-lal", name);
   }
   *cfg = c;
   return LF_OK;
@@ -90,6 +91,14 @@ int lf_sunflow_config_check(const lf_sunflow_config *c) {
                                "+ 1", c->kernel);
   if (!(c->leak >= 0 && c->leak < 1))
     return LF_ERROR(LF_EINVAL, "LeakyReLU slope %g; use 0 <= leak < 1", c->leak);
+  if (c->lal != 0 && c->lal != 1)
+    return LF_ERROR(LF_EINVAL, "lal = %d; use 0 (plaquette active loops) or 1 (learned)", c->lal);
+  if (c->lal && (c->lal_layers < 1 || c->lal_layers > LF_SUNFLOW_MAXLAL))
+    return LF_ERROR(LF_EINVAL, "%d staple-network layers; use 1..%d", c->lal_layers,
+                    LF_SUNFLOW_MAXLAL);
+  if (c->lal && (c->lal_width < 1 || c->lal_width > LF_SUNFLOW_MAXLALWIDTH))
+    return LF_ERROR(LF_EINVAL, "staple-network width %d; use 1..%d", c->lal_width,
+                    LF_SUNFLOW_MAXLALWIDTH);
   return LF_OK;
 }
 
@@ -101,18 +110,30 @@ void lf_sunflow_config_format(const lf_sunflow_config *c, char *buf, size_t n) {
   k = 0;
   for (int d = 0; d < c->nd; d++)
     k += (size_t)snprintf(lat + k, sizeof lat - k, "%s%d", d ? "x" : "", c->L[d]);
+  char lal[48] = "";
+  if (c->lal) snprintf(lal, sizeof lal, " lal=%dx%d", c->lal_layers, c->lal_width);
   snprintf(buf, n,
-           "group=%s L=%s beta=%.17g period=%d layers=%d K=%d hidden=%s kernel=%d leak=%.17g",
+           "group=%s L=%s beta=%.17g period=%d layers=%d K=%d hidden=%s kernel=%d leak=%.17g%s",
            lf_group_name(c->group), lat, c->beta, c->period, c->nlayers, c->K, hid, c->kernel,
-           c->leak);
+           c->leak, lal);
 }
 
 int lf_sunflow_config_parse(const char *text, lf_sunflow_config *cfg) {
   lf_sunflow_config c = base_config();
   char grp[16] = "", lat[64] = "", hid[128] = "";
+  int pos = -1;
   int n = sscanf(text, "group=%15s L=%63s beta=%lf period=%d layers=%d K=%d hidden=%127s "
-                       "kernel=%d leak=%lf",
-                 grp, lat, &c.beta, &c.period, &c.nlayers, &c.K, hid, &c.kernel, &c.leak);
+                       "kernel=%d leak=%lf%n",
+                 grp, lat, &c.beta, &c.period, &c.nlayers, &c.K, hid, &c.kernel, &c.leak, &pos);
+  if (n == 9 && pos >= 0 && text[pos]) { /* optional " lal=<layers>x<width>" */
+    int p2 = -1;
+    if (sscanf(text + pos, " lal=%dx%d%n", &c.lal_layers, &c.lal_width, &p2) != 2 || p2 < 0 ||
+        text[pos + p2])
+      return LF_ERROR(LF_EFORMAT, "SU(N) flow configuration has a malformed tail '%.40s' "
+                                  "(expected ' lal=<layers>x<width>'); the model file was not "
+                                  "written by this version of latflow", text + pos);
+    c.lal = 1;
+  }
   if (n != 9)
     return LF_ERROR(LF_EFORMAT, "SU(N) flow configuration '%.80s' is malformed (field %d); the "
                                 "model file was not written by this version of latflow",
@@ -236,6 +257,8 @@ int lf_sunflow_model_alloc(lf_sunflow_model **out, const lf_sunflow_config *cfg,
   memset(m->layers, 0, (size_t)cfg->nlayers * sizeof *m->layers);
   for (int l = 0; l < cfg->nlayers; l++)
     if ((rc = make_layer(m, l, seed))) goto fail;
+  /* staple nets after all context nets: the context nets' init keys stay as without lal */
+  if (cfg->lal && (rc = lf_sunflow_lal_init(m, seed))) goto fail;
   *out = m;
   return LF_OK;
 fail:
@@ -277,9 +300,16 @@ int lf_sunflow_batch_alloc(lf_sunflow_batch **out, const lf_sunflow_model *m, in
   wb->gfeat = lf_alloc(B * ch0 * V * sizeof(double));
   wb->lq = lf_alloc(3 * B * sizeof(double));
   wb->saved = lf_alloc(L * sizeof *wb->saved);
+  int lal_fail = 0;
+  if (m->cfg.lal) {
+    wb->lal_x = lf_alloc(B * m->lal_act * sizeof(lf_cplx));
+    wb->lal_g = lf_alloc(B * m->lal_gact * sizeof(lf_cplx));
+    wb->lal_gw = lf_alloc(B * m->lal_np * sizeof(double));
+    lal_fail = !wb->lal_x || !wb->lal_g || !wb->lal_gw;
+  }
   if (!wb->in || !wb->g || !wb->feat || !wb->out || !wb->gout || !wb->gfeat || !wb->lq ||
-      !wb->saved || lf_arena_init(&wb->arena, abytes + scratch)) {
-    double mb = ((double)(L * B * m->fs + B * m->fs) * 16.0 +
+      !wb->saved || lal_fail || lf_arena_init(&wb->arena, abytes + scratch)) {
+    double mb = ((double)(L * B * m->fs + B * m->fs + B * (m->lal_act + m->lal_gact)) * 16.0 +
                  (double)((L + 1) * B * (ch0 + ntp) * V) * 8.0 + (double)(abytes + scratch)) * 1e-6;
     lf_sunflow_batch_free(wb);
     return LF_ERROR(LF_ENOMEM, "out of memory for an SU(N) flow batch of %d samples (%.0f MB); "
@@ -294,6 +324,7 @@ void lf_sunflow_batch_free(lf_sunflow_batch *wb) {
   if (!wb) return;
   lf_free(wb->in), lf_free(wb->g), lf_free(wb->feat), lf_free(wb->out);
   lf_free(wb->gout), lf_free(wb->gfeat), lf_free(wb->lq), lf_free(wb->saved);
+  lf_free(wb->lal_x), lf_free(wb->lal_g), lf_free(wb->lal_gw);
   lf_arena_clear(&wb->arena);
   lf_free(wb);
 }
@@ -401,4 +432,28 @@ int lf_sunflow_layer_apply(const lf_sunflow_model *m, int l, int inverse, const 
   if (logdet) *logdet = lj;
   lf_sunflow_batch_free(wb);
   return rc;
+}
+
+int lf_sunflow_layer_loops(const lf_sunflow_model *m, int l, const lf_cplx *u, lf_cplx *loops,
+                           long *nact) {
+  if (l < 0 || l >= m->cfg.nlayers)
+    return LF_ERROR(LF_EINVAL, "layer %d does not exist (model has %d)", l, m->cfg.nlayers);
+  const lf_sunflow_layer *ly = &m->layers[l];
+  lf_cplx *x = NULL;
+  if (m->cfg.lal) {
+    x = lf_alloc(m->lal_act * sizeof(lf_cplx));
+    if (!x) return LF_ERROR(LF_ENOMEM, "out of memory for the staple network of layer %d", l);
+    lf_sunflow_lal_forward(m, l, u, x);
+  }
+  int rc = LF_OK;
+  for (long j = 0; j < ly->nact && !rc; j++) {
+    const long s = ly->act[j];
+    lf_cplx st[9];
+    rc = lf_sunflow_active_staple(m, ly, u, x, s, st, NULL);
+    if (!rc) lf_mat_mul_dag(m->N, loops + (size_t)j * (size_t)m->N2,
+                            lf_sunflow_clink(m, u, s, ly->mu), st);
+  }
+  if (nact) *nact = ly->nact;
+  lf_free(x);
+  return rc ? lf_error_context(rc, "active staple of SU(N) flow layer %d", l) : LF_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * tests/sunflow/files.c -- SU(N) flow configuration, presets, model files and error paths:
- *   - config format/parse round trip for every preset; unsupported/unknown presets and bad
- *     configurations are refused with messages;
+ *   - config format/parse round trip for every preset (su3-4d-lal included); unknown
+ *     presets, bad configurations and a malformed ' lal=' tail are refused with messages;
  *   - save (model + optimizer) and load: parameters, config, step, seed and Adam state equal,
  *     the loaded model's forward pass is bitwise the original's; a model file whose optimizer
  *     companion is missing is refused for resuming;
@@ -26,8 +26,8 @@ int main(void) {
   char path[512], opath[512], buf[512], buf2[512];
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   snprintf(opath, sizeof opath, "%s/model.opt.safetensors", dir);
-  const char *presets[3] = {"su2-2d", "su3-2d", "su3-4d-plaq"};
-  for (int i = 0; i < 3; i++) {
+  const char *presets[4] = {"su2-2d", "su3-2d", "su3-4d-plaq", "su3-4d-lal"};
+  for (int i = 0; i < 4; i++) {
     lf_sunflow_config c, d;
     int ok = lf_sunflow_preset(presets[i], &c) == 0;
     lf_sunflow_config_format(&c, buf, sizeof buf);
@@ -39,9 +39,14 @@ int main(void) {
   }
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
   lf_sunflow_config c;
-  LF_TEST_TRUE("su3-4d-lal refused (LF_EUNSUP) with a message naming su3-4d-plaq",
-               lf_sunflow_preset("su3-4d-lal", &c) == LF_EUNSUP &&
-                   strstr(lf_last_error(), "su3-4d-plaq"));
+  lf_sunflow_preset("su3-4d-plaq", &c);
+  lf_sunflow_config_format(&c, buf, sizeof buf);
+  strcat(buf, " lal=2y8");
+  LF_TEST_TRUE("malformed ' lal=' tail refused", lf_sunflow_config_parse(buf, &c) == LF_EFORMAT);
+  lf_sunflow_preset("su3-4d-lal", &c);
+  c.lal_width = 0;
+  LF_TEST_TRUE("staple-network width 0 refused",
+               lf_sunflow_config_check(&c) == LF_EINVAL && strstr(lf_last_error(), "width"));
   LF_TEST_TRUE("unknown preset refused", lf_sunflow_preset("su4", &c) == LF_EINVAL);
   lf_sunflow_preset("su2-2d", &c);
   c.L[0] = 6;

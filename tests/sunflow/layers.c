@@ -34,12 +34,45 @@
 
 static lf_rng rng;
 
+#ifdef SUNFLOW_LAYERS_LAL
+#define LAL_SCALE 0.4
+/* staple-net weights [cout][cin]: delta + N(0, LAL_SCALE^2) */
+static void lal_weights(lf_nn_params *P) {
+  for (int i = 0; i < P->count; i++) {
+    const lf_nn_tensor_info *t = &P->info[i];
+    if (!strstr(t->name, ".lal.")) continue;
+    double *w = P->data + t->offset;
+    for (long co = 0; co < t->shape[0]; co++)
+      for (long ci = 0; ci < t->shape[1]; ci++)
+        w[co * t->shape[1] + ci] = (co == ci) + LAL_SCALE * lf_rng_normal(&rng);
+  }
+}
+#endif
+
+/* a random parameter; with learned active loops every other one from a staple net */
+static size_t pick_param(const lf_nn_params *P, int t) {
+#ifdef SUNFLOW_LAYERS_LAL
+  if (t % 2) {
+    int i;
+    do i = (int)(lf_rng_uniform(&rng) * P->count);
+    while (!strstr(P->info[i].name, ".lal."));
+    return P->info[i].offset + (size_t)(lf_rng_uniform(&rng) * (double)P->info[i].size);
+  }
+#else
+  (void)t;
+#endif
+  return (size_t)(lf_rng_uniform(&rng) * (double)P->n);
+}
+
 static lf_sunflow_model *make(lf_group g, int nd, int L, int period, int nlayers, double pscale) {
   lf_sunflow_config c;
   lf_sunflow_preset("su3-2d", &c);
   c.group = g, c.nd = nd, c.period = period, c.nlayers = nlayers, c.K = 4;
   for (int d = 0; d < 4; d++) c.L[d] = d < nd ? L : 1;
   c.nhidden = 1, c.hidden[0] = 4, c.beta = 2.7;
+#ifdef SUNFLOW_LAYERS_LAL
+  c.lal = 1, c.lal_layers = 2, c.lal_width = 3;
+#endif
   lf_sunflow_model *m;
   if (lf_sunflow_model_alloc(&m, &c, 11)) {
     printf("model: %s\n", lf_last_error());
@@ -47,6 +80,9 @@ static lf_sunflow_model *make(lf_group g, int nd, int L, int period, int nlayers
   }
   lf_nn_params *P = lf_sunflow_model_store(m);
   for (size_t i = 0; i < P->n; i++) P->data[i] = pscale * lf_rng_normal(&rng);
+#ifdef SUNFLOW_LAYERS_LAL
+  lal_weights(P); /* identity + N(0, LAL_SCALE^2): active staples far from SU(N) */
+#endif
   return m;
 }
 
@@ -288,7 +324,7 @@ static void check_model(lf_group g, int nd, int L, int period, int full_jac) {
   } while (0)
     double wp = 0, gmax = 0;
     for (int t = 0; t < 24; t++) {
-      size_t i = (size_t)(lf_rng_uniform(&rng) * (double)P->n);
+      size_t i = pick_param(P, t);
       double s = P->data[i], lp, lm;
       memcpy(y, z, 3 * fs * sizeof(lf_cplx));
       P->data[i] = s + FD_H;
@@ -373,6 +409,7 @@ static void check_model(lf_group g, int nd, int L, int period, int full_jac) {
   lf_sunflow_model_free(m);
 }
 
+#ifndef SUNFLOW_LAYERS_LAL
 int main(void) {
   lf_rng_init(&rng, 2385, LF_RNG_TAG(LF_RNG_PURPOSE_TEST, 62), 0);
   double t0 = lf_time_now();
@@ -388,3 +425,4 @@ int main(void) {
   printf("     (%.1f s)\n", lf_time_now() - t0);
   return lf_test_done();
 }
+#endif
