@@ -81,7 +81,7 @@ static int train_main(int argc, char **argv) {
   int batch = 64, json = 0, rect = 0, determ = 0;
   uint64_t seed = 1;
   const cli_opt opts[] = {
-      {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline, u1-best (2D U(1)); su2-2d, su3-2d, su3-4d-plaq (SU(N) spectral flows)"},
+      {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline, u1-best (2D U(1)); su2-2d, su3-2d, su3-4d-plaq, su3-4d-lal (SU(N) spectral flows; lal = learned active loops)"},
       {"lattice", CLI_STR, &lattice, "LxL..", "lattice extents, multiples of the mask period 4 (preset: 8x8, 4^4 in 4D)"},
       {"beta", CLI_DOUBLE, &beta, "B", "Wilson coupling, S = -(beta/N) sum_P Re tr U_P (preset's)"},
       {"steps", CLI_LONG, &steps, "N", "total training steps (preset default; 1000)"},

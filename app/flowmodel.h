@@ -28,7 +28,7 @@ typedef struct {
 } app_flow;
 
 /* Preset names of both families, for --help and error messages. */
-#define APP_FLOW_PRESETS "u1-tutorial, u1-spline, u1-best, su2-2d, su3-2d, su3-4d-plaq"
+#define APP_FLOW_PRESETS "u1-tutorial, u1-spline, u1-best, su2-2d, su3-2d, su3-4d-plaq, su3-4d-lal"
 
 /* A new model from a preset; lattice (NULL: the preset's) and beta (<= 0: the preset's)
  * override it, rect = 1 adds rectangle context (U(1) only). With init_from != NULL the
