@@ -19,6 +19,7 @@
  * MPI contract: all public functions are collective and agree on their status.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -122,11 +123,22 @@ int lf_dist_hmc_trajectory(const lf_dist *d, const lf_action *a, const lf_hmc_pa
   res->S_new = S1;
   res->dH = (K1 - K0) + (S1 - S0);
   res->exp_mdH = exp(-res->dH);
-  if (!isfinite(res->dH)) {
+  if (!isfinite(res->dH)) { /* the same on every rank; name the first rank whose own links
+                                were already non-finite at the start, if any */
     lf_gauge_copy(f, saved);
     res->S_new = S0;
-    return LF_ERROR(LF_ENAN, "trajectory %ld gave dH = %g (field restored): reduce the step size tau/nsteps, "
-                    "or look for a damaged input field", traj, res->dH);
+    const size_t n = f->nlinks * lf_gauge_linksize(f);
+    int own_bad = 0;
+    for (size_t i = 0; i < n && !own_bad; i++) own_bad = !isfinite(creal(f->u[i])) || !isfinite(cimag(f->u[i]));
+    double first = own_bad ? (double)d->rank : (double)d->nranks;
+    if (lf_dist_comm(d)) lf_par_allreduce_min(&first, 1);
+    char where[96] = "";
+    if (first < d->nranks && lf_dist_comm(d))
+      snprintf(where, sizeof where, "; the field held non-finite links on rank %d before it", (int)first);
+    else if (first < d->nranks)
+      snprintf(where, sizeof where, "; the field held non-finite links before it");
+    return LF_ERROR(LF_ENAN, "trajectory %ld gave dH = %g (field restored%s): reduce the step size tau/nsteps, "
+                    "or look for a damaged input field", traj, res->dH, where);
   }
   if (p->no_accept) {
     res->accepted = 1;
