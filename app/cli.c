@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "latflow/core.h"
+#include "latflow/par.h"
 
 volatile sig_atomic_t cli_stop_signal;
 
@@ -29,23 +30,30 @@ void cli_signals_install(void) {
   sigaction(SIGINT, &sa, NULL);
 }
 
+/* Under MPI only rank 0 prints; other ranks record the message as the library's last
+ * error, so that a collective agreement (lf_par_agree) can hand it to rank 0. */
 void cli_error(const char *cmd, const char *hint, const char *fmt, ...) {
+  char msg[1536];
   va_list ap;
-  fprintf(stderr, "latflow %s: ", cmd);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  if (!lf_par_root()) {
+    lf_error_set(LF_EINVAL, __FILE__, __LINE__, "%s%s%s", msg, hint ? "; " : "", hint ? hint : "");
+    return;
+  }
+  fprintf(stderr, "latflow %s: %s\n", cmd, msg);
   if (hint) fprintf(stderr, "  %s\n", hint);
 }
 
 int cli_fail(const char *cmd, int status) {
   const char *msg = lf_last_error();
-  fprintf(stderr, "latflow %s: %s\n", cmd, *msg ? msg : lf_strerror(status));
+  if (lf_par_root()) fprintf(stderr, "latflow %s: %s\n", cmd, *msg ? msg : lf_strerror(status));
   return LF_EXIT_FAIL;
 }
 
 static void print_help(const cli_spec *spec, const cli_opt *opts) {
+  if (!lf_par_root()) return;
   printf("usage: %s\n\n%s\n\noptions:\n", spec->synopsis, spec->about);
   for (const cli_opt *o = opts; o->name; o++) {
     char left[64];
@@ -253,6 +261,7 @@ int cli_parse_one(const cli_spec *spec, const cli_opt *opts, int argc, char **ar
 }
 
 void cli_json_print(cJSON *obj) {
+  if (!lf_par_root()) return;
   char *s = cJSON_PrintUnformatted(obj);
   if (s) {
     printf("%s\n", s);

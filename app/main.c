@@ -3,12 +3,15 @@
  *
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error,
  * 3 interrupted by SIGTERM/SIGUSR1/SIGINT after writing a checkpoint.
+ * Under an MPI launcher (mpirun, srun) MPI is started here and finished after the command;
+ * hmc and heatbath then run domain-decomposed (docs/parallel.md).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "latflow/core.h"
+#include "latflow/par.h"
 
 /* Weak defaults so the command builds while a subcommand is still being written. */
 #define LF_STUB(name)                                                                    \
@@ -68,7 +71,15 @@ int main(int argc, char **argv) {
     return LF_EXIT_OK;
   }
   for (size_t i = 0; i < NCOMMANDS; i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(argv[1], commands[i].name)) {
+      if (lf_par_init(&argc, &argv)) {
+        fprintf(stderr, "latflow %s: %s\n", argv[1], lf_last_error());
+        return LF_EXIT_FAIL;
+      }
+      int rc = commands[i].fn(argc - 1, argv + 1);
+      lf_par_finalize();
+      return rc;
+    }
   fprintf(stderr, "latflow: unknown command '%s'\n  run 'latflow --help' for the list\n", argv[1]);
   return LF_EXIT_USAGE;
 }
