@@ -442,6 +442,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   }
   if (c->is_hmc && (st = lf_dist_hmc_work_alloc(&w, &d, f))) goto lib_fail;
   if (flows(c)) {
+    st = LF_OK;
     if (root && ((st = lf_gauge_alloc(&ftmp, &c->lat, c->group)) || (st = lf_observe_wflow_init(&ws, gf))))
       st = lf_error_context(st, "Wilson flow workspace");
     if ((st = lf_par_agree(st))) goto lib_fail;
