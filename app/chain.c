@@ -428,7 +428,15 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   const int width = c->act.kind == LF_ACTION_LW && c->act.c1 != 0 ? 2 : 1;
   if ((st = lf_dist_init(&d, &c->lat, c->grid_s ? c->grid : NULL, width))) goto lib_fail;
   if ((st = lf_par_agree(lf_dist_gauge_alloc(&f, &d, c->group)))) goto lib_fail;
-  if ((st = lf_par_agree(root ? lf_gauge_alloc(&gf, &c->lat, c->group) : LF_OK))) goto lib_fail;
+  /* one rank: the local field is laid out as the global one, so I/O uses it in place */
+  lf_gauge gview;
+  if (d.nranks == 1) {
+    gview = *f;
+    gview.lat = &c->lat;
+    gf = &gview;
+  } else if ((st = lf_par_agree(root ? lf_gauge_alloc(&gf, &c->lat, c->group) : LF_OK))) {
+    goto lib_fail;
+  }
   if (start > 0) {
     rundir_path(path, sizeof path, c->out, "checkpoint.lime");
     track_consumed(&c->track, path, LF_ARTIFACT_CONFIG);
@@ -610,8 +618,8 @@ done:
   if (ws.z || ws.force) lf_observe_wflow_clear(&ws);
   cJSON_Delete(manifest);
   lf_dist_hmc_work_free(w);
+  if (d.nranks > 1) lf_gauge_free(gf); /* one rank: gf is a view of f */
   lf_gauge_free(f);
-  lf_gauge_free(gf);
   lf_dist_clear(&d);
   return rc;
 }

@@ -253,8 +253,8 @@ static int init_common(lf_dist *d, const lf_lattice *glob, const int *P, int wid
     for (int mu = 0; mu < glob->nd; mu++) prod *= P[mu], d->P[mu] = P[mu];
     for (int mu = glob->nd; mu < LF_MAXDIM; mu++) d->P[mu] = 1;
     if (prod != d->nranks)
-      return LF_ERROR(LF_EINVAL, "process grid with %ld ranks, but %d ranks are running: the product of --grid must equal the number of ranks",
-                      prod, d->nranks);
+      return LF_ERROR(LF_EINVAL, "process grid with %ld ranks, but %d rank%s running: the product of --grid must equal the number of ranks",
+                      prod, d->nranks, d->nranks == 1 ? " is" : "s are");
   } else {
     LF_CHECK(lf_dist_grid_auto(glob->nd, glob->L, d->nranks, width, d->P));
   }
