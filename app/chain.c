@@ -163,9 +163,9 @@ static int validate(chain_cfg *c) {
  * Wilson flow to --flow-time on every --flow-every-th trajectory. */
 static int flows(const chain_cfg *c) { return c->flow_time > 0 && c->flow_every > 0; }
 
-/* Wilson flow of a copy of f to flow_time; one flow.csv row per measured flow time. Returns
- * Q at the final time in *q. */
-static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
+/* Wilson flow of a copy of f to flow_time (collective, domain-decomposed); rank 0 writes
+ * one flow.csv row per measured flow time. Returns Q at the final time in *q (all ranks). */
+static int measure_flow(const chain_cfg *c, const lf_dist *d, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
                         long traj, FILE *fcsv, double *q) {
   int nt = (int)ceil(c->flow_time / c->flow_dt - 1e-9);
   if (nt < 1) nt = 1;
@@ -174,11 +174,11 @@ static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf
   if (nt > 4096) nt = 4096;
   for (int i = 0; i < nt; i++) ts[i] = i + 1 == nt ? c->flow_time : (i + 1) * c->flow_dt;
   LF_CHECK(lf_gauge_copy(tmp, f));
-  LF_CHECK(lf_observe_wflow_measure(tmp, ts, nt, c->flow_eps, ws, pts));
-  for (int i = 0; i < nt; i++)
+  LF_CHECK(lf_dist_wflow_measure(d, tmp, ts, nt, c->flow_eps, ws, pts));
+  for (int i = 0; fcsv && i < nt; i++)
     fprintf(fcsv, "%ld,%.6g,%.17g,%.17g,%.17g,%.17g,%.17g\n", traj, pts[i].t, pts[i].plaq,
             pts[i].E_plaq, pts[i].E_clov, pts[i].t2E_clov, pts[i].Q);
-  fflush(fcsv);
+  if (fcsv) fflush(fcsv);
   *q = pts[nt - 1].Q;
   return LF_OK;
 }
@@ -450,9 +450,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   }
   if (c->is_hmc && (st = lf_dist_hmc_work_alloc(&w, &d, f))) goto lib_fail;
   if (flows(c)) {
-    st = LF_OK;
-    if (root && ((st = lf_gauge_alloc(&ftmp, &c->lat, c->group)) || (st = lf_observe_wflow_init(&ws, gf))))
-      st = lf_error_context(st, "Wilson flow workspace");
+    if ((st = lf_dist_gauge_alloc(&ftmp, &d, c->group)) == LF_OK) st = lf_observe_wflow_init(&ws, f);
     if ((st = lf_par_agree(st))) goto lib_fail;
     char fpath[4096];
     rundir_path(fpath, sizeof fpath, c->out, "flow.csv");
@@ -540,13 +538,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
       if ((st = lf_dist_topo_u1(&d, f, &q))) goto lib_fail;
       snprintf(qs, sizeof qs, "%.17g", q);
     } else if (flows(c) && t >= c->therm && (t - c->therm + 1) % c->flow_every == 0) {
-      /* the Wilson flow runs on rank 0 on the gathered field (docs/parallel.md) */
-      if ((st = lf_dist_gather(&d, f, gf))) goto lib_fail;
-      int prof = lf_prof_begin("flow (rank 0)", LF_PROF_COMPUTE);
-      st = root ? measure_flow(c, gf, ftmp, &ws, t, fcsv, &q) : LF_OK;
-      lf_prof_end(prof);
-      if ((st = lf_par_agree(st))) goto lib_fail;
-      if ((st = lf_par_bcast(&q, sizeof q, 0))) goto lib_fail;
+      if ((st = lf_par_agree(measure_flow(c, &d, f, ftmp, &ws, t, fcsv, &q)))) goto lib_fail;
       snprintf(qs, sizeof qs, "%.17g", q);
     }
     int prof = lf_prof_begin("io", LF_PROF_IO);

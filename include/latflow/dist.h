@@ -1,7 +1,8 @@
 /*
  * latflow/dist.h -- domain decomposition of a lattice over MPI ranks: process grid, local
  * lattices with halo sites, halo exchange, exact (rank-count independent) global sums,
- * distributed HMC, heatbath + overrelaxation and measurements, gather/scatter of fields.
+ * distributed HMC, heatbath + overrelaxation, measurements and Wilson flow, gather/scatter
+ * of fields.
  * Design and communication model: docs/parallel.md.
  *
  *     lf_dist d;                                  // collective: same status on all ranks
@@ -66,6 +67,7 @@
 #define LATFLOW_DIST_H
 
 #include "latflow/mc.h"
+#include "latflow/observe.h"
 #include "latflow/par.h"
 
 /* ---------------------------------------------------------------- process grid */
@@ -166,6 +168,12 @@ int lf_dist_kinetic(const lf_dist *d, const lf_gauge *f, const lf_cplx *mom, dou
 int lf_dist_polyakov(const lf_dist *d, lf_gauge *f, lf_cplx *P);
 /* 2D U(1) geometric charge (lf_observe_topo_u1). */
 int lf_dist_topo_u1(const lf_dist *d, lf_gauge *f, double *Q);
+/* Wilson flow of f in place through the times ts[0..nt-1] with the steps of
+ * lf_observe_wflow_measure (ws from lf_observe_wflow_init(ws, f) on this rank's field),
+ * filling out[i] on every rank: the flowed field is bitwise the serial one; plaquette,
+ * E_plaq, E_clov and Q (4D clover, 2D U(1) geometric) are exact sums. */
+int lf_dist_wflow_measure(const lf_dist *d, lf_gauge *f, const double *ts, int nt, double eps, lf_wflow_ws *ws,
+                          lf_wflow_point *out);
 
 /* ---------------------------------------------------------------- Markov chains */
 typedef struct lf_dist_hmc_work lf_dist_hmc_work;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # latflow hmc / heatbath under mpirun (domain decomposition, docs/parallel.md):
-#   - the CSV, configurations and manifest of 1 and 2 ranks (two grids) are bitwise those of
-#     the serial run; rank 0 alone prints;
+#   - the CSVs (measurements, Wilson flow), configurations and manifest of 1 and 2 ranks (two
+#     grids) are bitwise those of the serial run; rank 0 alone prints;
 #   - a run checkpointed by SIGUSR1 (forwarded by mpirun) or by SIGTERM sent to one rank only
 #     stops every rank with status 3 and resumes on another rank count bitwise;
 #   - a failure on one rank (unreadable --resume directory, other parameters, a grid that
@@ -10,11 +10,12 @@
 : "${MPIEXEC:?MPIEXEC must point to mpirun}"
 export OMP_NUM_THREADS=1 LATFLOW_REGISTRY=none
 M="$MPIEXEC --allow-run-as-root --oversubscribe"
-A="--group su3 --lattice 4x4x4x8 --beta 5.7 --steps 6 --tau 0.6 --ntraj 12 --therm 2 --save-every 4 --seed 2385"
+A="--group su3 --lattice 4x4x4x8 --beta 5.7 --steps 6 --tau 0.6 --ntraj 12 --therm 2 --save-every 4 --seed 2385 --flow-time 0.1 --flow-dt 0.05 --flow-every 4"
 $L hmc $A --out "$T/serial" > "$T/serial.out" 2>/dev/null || bad "serial run"
 same_as_serial() { # same_as_serial DIR label
   cmp -s "$T/serial/measurements.csv" "$1/measurements.csv" && ok "$2: measurements.csv identical to the serial run" || bad "$2: measurements.csv differs"
   cmp -s "$T/serial/ensemble.json" "$1/ensemble.json" && ok "$2: ensemble.json identical" || bad "$2: ensemble.json differs"
+  cmp -s "$T/serial/flow.csv" "$1/flow.csv" && ok "$2: flow.csv (Wilson flow, clover Q) identical" || bad "$2: flow.csv differs"
   local n=0 d=0
   for f in "$T"/serial/cfg/*.lime; do n=$((n + 1)); cmp -s "$f" "$1/cfg/$(basename "$f")" || d=$((d + 1)); done
   [ $n -gt 0 ] && [ $d -eq 0 ] && ok "$2: all $n configurations identical" || bad "$2: $d of $n configurations differ"
