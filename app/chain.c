@@ -126,9 +126,26 @@ static int validate(chain_cfg *c) {
     cli_error(cmd, NULL, "--flow-time measures the clover charge, which needs a 4D lattice");
     return CLI_ERR;
   }
-  if (c->grid_s && lf_dist_grid_parse(c->grid_s, nd, c->grid)) {
-    cli_error(cmd, NULL, "--grid: %s", lf_last_error());
-    return CLI_ERR;
+  if (c->grid_s) {
+    if (lf_dist_grid_parse(c->grid_s, nd, c->grid)) {
+      cli_error(cmd, NULL, "--grid: %s", lf_last_error());
+      return CLI_ERR;
+    }
+    long prod = 1;
+    for (int mu = 0; mu < nd; mu++) {
+      prod *= c->grid[mu];
+      if (L[mu] % c->grid[mu]) {
+        cli_error(cmd, "each entry of --grid must divide the lattice extent in its direction",
+                  "--grid %s does not divide the lattice %s (direction %d)", c->grid_s, c->lattice_s, mu);
+        return CLI_ERR;
+      }
+    }
+    if (prod != lf_par_size()) {
+      cli_error(cmd, "the product of --grid must equal the number of ranks (mpirun -np N)",
+                "--grid %s has %ld ranks, but %d %s running", c->grid_s, prod, lf_par_size(),
+                lf_par_size() == 1 ? "rank is" : "ranks are");
+      return CLI_ERR;
+    }
   }
   if (c->precision != 32 && c->precision != 64) {
     cli_error(cmd, NULL, "--precision must be 32 or 64, got %d", c->precision);

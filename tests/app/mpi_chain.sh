@@ -62,6 +62,8 @@ err=$($M -np 1 $L hmc --resume "$T/np1" : -np 1 $L hmc --resume "$T/missing" 2>&
 err=$($M -np 1 $L hmc $A --out "$T/mpmd" : -np 1 $L hmc $A --seed 9 --out "$T/mpmd" 2>&1 >/dev/null); rc=$?
 [ $rc -eq 2 ] && printf '%s' "$err" | grep -q "rank 1 was started with parameters that differ" && ok "another seed on rank 1 refused on all ranks (exit 2)" || bad "different parameters: exit $rc: $err"
 [ ! -e "$T/mpmd/run.json" ] && ok "nothing written when the ranks disagree" || bad "run.json written although the ranks disagree"
-expect_fail "--grid 1x1x1x4 on 2 ranks refused" 1 "must equal the number of ranks" -- $M -np 2 $L hmc $A --grid 1x1x1x4 --out "$T/badgrid"
-expect_fail "--grid that does not divide the lattice refused" 1 "do not divide" -- $M -np 4 $L hmc --group su3 --lattice 4x4x4x6 --grid 1x1x1x4 --ntraj 1 --out "$T/badgrid2"
+expect_fail "--grid 1x1x1x4 on 2 ranks refused" 2 "has 4 ranks, but 2 ranks are running" -- $M -np 2 $L hmc $A --grid 1x1x1x4 --out "$T/badgrid"
+expect_fail "--grid that does not divide the lattice refused" 2 "does not divide the lattice" -- $M -np 4 $L hmc --group su3 --lattice 4x4x4x6 --grid 1x1x1x4 --ntraj 1 --out "$T/badgrid2"
+[ ! -e "$T/badgrid/run.json" ] && [ ! -e "$T/badgrid2/run.json" ] && ok "nothing written for a bad --grid" || bad "run.json written for a bad --grid"
+expect_fail "automatic grid impossible (3 ranks, extents 4x4x4x8) refused" 1 "cannot split" -- $M -np 3 $L hmc --group su2 --lattice 4x4x4x8 --ntraj 1 --out "$T/auto3"
 finish
