@@ -533,9 +533,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
       if ((st = lf_dist_hmc_trajectory(&d, &c->act, &c->hp, f, c->seed, t, w, &res))) goto lib_fail;
       accepted += res.accepted;
     } else {
-      if ((st = lf_dist_heatbath_sweep(&d, &c->act, f, c->seed, t, &hb))) goto lib_fail;
-      for (int k = 0; k < c->nor; k++)
-        if ((st = lf_dist_overrelax_sweep(&d, &c->act, f))) goto lib_fail;
+      if ((st = lf_dist_heatbath_update(&d, &c->act, f, c->seed, t, c->nor, &hb))) goto lib_fail;
       res.accepted = 1;
       accepted++;
     }

@@ -190,5 +190,10 @@ int lf_dist_hmc_trajectory(const lf_dist *d, const lf_action *a, const lf_hmc_pa
 int lf_dist_heatbath_sweep(const lf_dist *d, const lf_action *a, lf_gauge *f, uint64_t seed, long sweep,
                            lf_hb_stats *st);
 int lf_dist_overrelax_sweep(const lf_dist *d, const lf_action *a, lf_gauge *f);
+/* Collective: one heatbath sweep and then nor overrelaxation sweeps (the update of latflow
+ * heatbath), the same field as the separate calls with one full halo refresh instead of
+ * nor + 1. */
+int lf_dist_heatbath_update(const lf_dist *d, const lf_action *a, lf_gauge *f, uint64_t seed, long sweep, int nor,
+                            lf_hb_stats *st);
 
 #endif

@@ -11,7 +11,9 @@
  *
  * Heatbath (docs/heatbath.md): the serial classes (direction mu, parity) are updated on own
  * sites; links of a class share no plaquette, so a class needs the halo of the other links
- * only, and after each class the halo links of direction mu are refreshed. Random streams
+ * only, and after each class the halo links of direction mu are refreshed (so after a sweep
+ * the whole halo is current and lf_dist_heatbath_update skips the full refresh before each
+ * overrelaxation sweep). Random streams
  * (seed, HEATBATH | 4 sweep + mu, global site): bitwise the serial sweep.
  *
  * Profiler regions: "md" (compute: link updates and forces), "hmc.sums" (compute: local
@@ -156,11 +158,13 @@ int lf_dist_hmc_trajectory(const lf_dist *d, const lf_action *a, const lf_hmc_pa
 }
 
 /* ---------------------------------------------------------------- heatbath */
+/* One sweep; `refresh`: exchange the whole halo first (not needed right after a sweep,
+ * which leaves every direction refreshed). */
 static int sweep(const lf_dist *d, const lf_action *a, lf_gauge *f, int hb, uint64_t seed, long k,
-                 lf_hb_stats *st) {
+                 lf_hb_stats *st, int refresh) {
   if (f->lat != &d->lat) return LF_ERROR(LF_ESTATE, "heatbath: the field is not on this decomposition");
   lf_hb_stats loc = {0, 0};
-  int rc = lf_dist_halo(d, f, -1);
+  int rc = refresh ? lf_dist_halo(d, f, -1) : LF_OK;
   for (int mu = 0; mu < d->nd && !rc; mu++)
     for (int par = 0; par < 2 && !rc; par++) {
       int prof = lf_prof_begin("heatbath", LF_PROF_COMPUTE);
@@ -181,9 +185,17 @@ static int sweep(const lf_dist *d, const lf_action *a, lf_gauge *f, int hb, uint
 int lf_dist_heatbath_sweep(const lf_dist *d, const lf_action *a, lf_gauge *f, uint64_t seed, long k,
                            lf_hb_stats *st) {
   if (k < 0) return LF_ERROR(LF_EINVAL, "heatbath sweep index %ld is negative: count sweeps from 0", k);
-  return sweep(d, a, f, 1, seed, k, st);
+  return sweep(d, a, f, 1, seed, k, st, 1);
 }
 
 int lf_dist_overrelax_sweep(const lf_dist *d, const lf_action *a, lf_gauge *f) {
-  return sweep(d, a, f, 0, 0, 0, NULL);
+  return sweep(d, a, f, 0, 0, 0, NULL, 1);
+}
+
+int lf_dist_heatbath_update(const lf_dist *d, const lf_action *a, lf_gauge *f, uint64_t seed, long k, int nor,
+                            lf_hb_stats *st) {
+  if (k < 0) return LF_ERROR(LF_EINVAL, "heatbath sweep index %ld is negative: count sweeps from 0", k);
+  LF_CHECK(sweep(d, a, f, 1, seed, k, st, 1));
+  for (int o = 0; o < nor; o++) LF_CHECK(sweep(d, a, f, 0, 0, 0, NULL, 0));
+  return LF_OK;
 }

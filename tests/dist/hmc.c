@@ -5,8 +5,9 @@
  *     to rounding, the plaquette history is bitwise the exact-sum plaquette of the serial
  *     field (which does not depend on the grid, so the histories of 1, 2 and 4 ranks are
  *     bitwise identical), and the final field gathered on rank 0 is bitwise the serial one;
- *   - heatbath + overrelaxation (SU(3) 4D, SU(2) 3D, U(1) 2D): field bitwise the serial
- *     lf_mc_heatbath_sweep / lf_mc_overrelax_sweep field, acceptance counts equal;
+ *   - heatbath + overrelaxation (SU(3) 4D, SU(2) 3D, U(1) 2D), separate sweeps and the fused
+ *     lf_dist_heatbath_update: field bitwise the serial lf_mc_heatbath_sweep /
+ *     lf_mc_overrelax_sweep field, acceptance counts equal;
  *   - failures on one rank reach every rank with the same status and message: a NaN link
  *     on the last rank (LF_ENAN, field restored) and a wrong field given to scatter on rank 0. */
 #include <math.h>
@@ -85,12 +86,14 @@ static void run_case(const ccase *cc, const char *grid) {
       nacc += res.accepted;
       if (fabs(res.dH - resR.dH) > maxddH) maxddH = fabs(res.dH - resR.dH);
     } else {
-      rc = lf_dist_heatbath_sweep(&d, &act, f, seed, t, &hb);
-      lf_mc_heatbath_sweep(&act, R, seed, t, &hbR);
-      for (int o = 0; o < 2 && !rc; o++) {
-        rc = lf_dist_overrelax_sweep(&d, &act, f);
-        lf_mc_overrelax_sweep(&act, R);
+      if (t % 2) { /* separate sweeps, or the fused update (one halo refresh) */
+        rc = lf_dist_heatbath_sweep(&d, &act, f, seed, t, &hb);
+        for (int o = 0; o < 2 && !rc; o++) rc = lf_dist_overrelax_sweep(&d, &act, f);
+      } else {
+        rc = lf_dist_heatbath_update(&d, &act, f, seed, t, 2, &hb);
       }
+      lf_mc_heatbath_sweep(&act, R, seed, t, &hbR);
+      for (int o = 0; o < 2; o++) lf_mc_overrelax_sweep(&act, R);
     }
     double p = 0, pR = 0;
     if (!rc) rc = lf_dist_plaquette(&d, f, &p);
