@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "exact.h"
+#include "latflow/dist.h"
 #include "latflow/io.h"
 #include "latflow/mc.h"
 #include "latflow/observe.h"
@@ -42,7 +43,7 @@ typedef struct {
   const char *cmd;
   /* options */
   const char *group_s, *lattice_s, *action_s, *integrator_s, *start_s, *out, *resume,
-      *plane_s, *name, *registry, *experiment;
+      *plane_s, *name, *registry, *experiment, *grid_s;
   double beta, c1, tau, flow_time, flow_eps, flow_dt;
   int steps, nor, precision, json, allow_change, quiet;
   long ntraj, therm, save_every, ckpt_every, flow_every;
@@ -52,7 +53,9 @@ typedef struct {
   lf_lattice lat;
   lf_action act;
   lf_hmc_params hp;
+  int grid[LF_MAXDIM]; /* process grid from --grid (grid_s != NULL) */
   app_track track;
+  cJSON *summary;      /* rank 0: the JSON summary of a finished run */
 } chain_cfg;
 
 static const char *conventions =
@@ -123,6 +126,27 @@ static int validate(chain_cfg *c) {
     cli_error(cmd, NULL, "--flow-time measures the clover charge, which needs a 4D lattice");
     return CLI_ERR;
   }
+  if (c->grid_s) {
+    if (lf_dist_grid_parse(c->grid_s, nd, c->grid)) {
+      cli_error(cmd, NULL, "--grid: %s", lf_last_error());
+      return CLI_ERR;
+    }
+    long prod = 1;
+    for (int mu = 0; mu < nd; mu++) {
+      prod *= c->grid[mu];
+      if (L[mu] % c->grid[mu]) {
+        cli_error(cmd, "each entry of --grid must divide the lattice extent in its direction",
+                  "--grid %s does not divide the lattice %s (direction %d)", c->grid_s, c->lattice_s, mu);
+        return CLI_ERR;
+      }
+    }
+    if (prod != lf_par_size()) {
+      cli_error(cmd, "the product of --grid must equal the number of ranks (mpirun -np N)",
+                "--grid %s has %ld ranks, but %d %s running", c->grid_s, prod, lf_par_size(),
+                lf_par_size() == 1 ? "rank is" : "ranks are");
+      return CLI_ERR;
+    }
+  }
   if (c->precision != 32 && c->precision != 64) {
     cli_error(cmd, NULL, "--precision must be 32 or 64, got %d", c->precision);
     return CLI_ERR;
@@ -156,9 +180,9 @@ static int validate(chain_cfg *c) {
  * Wilson flow to --flow-time on every --flow-every-th trajectory. */
 static int flows(const chain_cfg *c) { return c->flow_time > 0 && c->flow_every > 0; }
 
-/* Wilson flow of a copy of f to flow_time; one flow.csv row per measured flow time. Returns
- * Q at the final time in *q. */
-static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
+/* Wilson flow of a copy of f to flow_time (collective, domain-decomposed); rank 0 writes
+ * one flow.csv row per measured flow time. Returns Q at the final time in *q (all ranks). */
+static int measure_flow(const chain_cfg *c, const lf_dist *d, const lf_gauge *f, lf_gauge *tmp, lf_wflow_ws *ws,
                         long traj, FILE *fcsv, double *q) {
   int nt = (int)ceil(c->flow_time / c->flow_dt - 1e-9);
   if (nt < 1) nt = 1;
@@ -167,11 +191,11 @@ static int measure_flow(const chain_cfg *c, const lf_gauge *f, lf_gauge *tmp, lf
   if (nt > 4096) nt = 4096;
   for (int i = 0; i < nt; i++) ts[i] = i + 1 == nt ? c->flow_time : (i + 1) * c->flow_dt;
   LF_CHECK(lf_gauge_copy(tmp, f));
-  LF_CHECK(lf_observe_wflow_measure(tmp, ts, nt, c->flow_eps, ws, pts));
-  for (int i = 0; i < nt; i++)
+  LF_CHECK(lf_dist_wflow_measure(d, tmp, ts, nt, c->flow_eps, ws, pts));
+  for (int i = 0; fcsv && i < nt; i++)
     fprintf(fcsv, "%ld,%.6g,%.17g,%.17g,%.17g,%.17g,%.17g\n", traj, pts[i].t, pts[i].plaq,
             pts[i].E_plaq, pts[i].E_clov, pts[i].t2E_clov, pts[i].Q);
-  fflush(fcsv);
+  if (fcsv) fflush(fcsv);
   *q = pts[nt - 1].Q;
   return LF_OK;
 }
@@ -274,152 +298,10 @@ static int save_config(chain_cfg *c, const lf_gauge *f, long traj, cJSON *manife
   return rundir_write_json(path, manifest);
 }
 
-/* ---------------------------------------------------------------- the chain */
-static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
-  const char *cmd = c->cmd;
-  lf_gauge *f = NULL;
-  lf_hmc_work *w = NULL;
-  FILE *csv = NULL, *tcsv = NULL, *fcsv = NULL;
-  lf_gauge *ftmp = NULL;
-  lf_wflow_ws ws = {0};
-  cJSON *manifest = NULL;
-  int rc = LF_EXIT_FAIL, st;
+/* Rank 0: Gamma-method summary from measurements.csv (printed; JSON into c->summary). */
+static void summarize(chain_cfg *c, const lf_dist *d, const lf_prof_summary *prof, const lf_hb_stats *hb,
+                      double seconds, long done_now, cJSON *manifest) {
   char path[4096];
-  long total = c->therm + c->ntraj, accepted = accepted0;
-
-  if ((st = lf_gauge_alloc(&f, &c->lat, c->group))) goto lib_fail;
-  if (start > 0) {
-    rundir_path(path, sizeof path, c->out, "checkpoint.lime");
-    track_consumed(&c->track, path, LF_ARTIFACT_CONFIG);
-    if ((st = lf_ildg_read_into(path, f, NULL, 0))) goto lib_fail;
-  } else if (!strcmp(c->start_s, "hot")) {
-    lf_gauge_hot(f, c->seed);
-  }
-  if (c->is_hmc && (st = lf_mc_hmc_work_alloc(&w, f))) goto lib_fail;
-  if (flows(c)) {
-    if ((st = lf_gauge_alloc(&ftmp, &c->lat, c->group)) || (st = lf_observe_wflow_init(&ws, f)))
-      goto lib_fail;
-    char fpath[4096];
-    rundir_path(fpath, sizeof fpath, c->out, "flow.csv");
-    if (start > 0) rundir_csv_truncate(fpath, start - 1);
-    fcsv = fopen(fpath, start > 0 ? "a" : "w");
-    if (!fcsv) {
-      cli_error(cmd, "check that the output directory is writable", "cannot write %s", fpath);
-      goto done;
-    }
-    if (start == 0) fprintf(fcsv, "traj,t,plaquette,E_plaq,E_clov,t2E_clov,Q\n");
-  }
-
-  /* measurements: truncate to the checkpoint on resume, then append */
-  rundir_path(path, sizeof path, c->out, "measurements.csv");
-  if (start > 0 && rundir_csv_truncate(path, start - 1) < 0) goto lib_fail;
-  csv = fopen(path, start > 0 ? "a" : "w");
-  char tpath[4096];
-  rundir_path(tpath, sizeof tpath, c->out, "timing.csv");
-  if (start > 0) rundir_csv_truncate(tpath, start - 1);
-  tcsv = fopen(tpath, start > 0 ? "a" : "w");
-  if (!csv || !tcsv) {
-    cli_error(cmd, "check that the output directory is writable", "cannot write %s", path);
-    goto done;
-  }
-  if (start == 0) {
-    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,poly_im,Q\n");
-    fprintf(tcsv, "traj,seconds\n");
-  }
-
-  /* ensemble manifest */
-  rundir_path(path, sizeof path, c->out, "ensemble.json");
-  if (start > 0 && access(path, F_OK) == 0) {
-    manifest = rundir_read_json(cmd, path);
-    if (!manifest) goto done;
-    cJSON *cf = cJSON_GetObjectItem(manifest, "configs");
-    for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
-      cJSON *t = cJSON_GetObjectItem(cJSON_GetArrayItem(cf, i), "traj");
-      if (t && t->valuedouble >= (double)start) cJSON_DeleteItemFromArray(cf, i);
-    }
-  } else {
-    manifest = cJSON_CreateObject();
-    cJSON_AddStringToObject(manifest, "conventions", conventions);
-    cJSON_AddItemToObject(manifest, "parameters", cJSON_Duplicate(params, 1));
-    cJSON_AddItemToObject(manifest, "configs", cJSON_CreateArray());
-  }
-  if (c->save_every > 0) {
-    rundir_path(path, sizeof path, c->out, "cfg");
-    if ((st = lf_mkdir_p(path))) goto lib_fail;
-  }
-
-  lf_progress bar;
-  lf_progress_init(&bar, total, cmd);
-  lf_progress_update(&bar, start);
-  lf_hb_stats hb = {0, 0};
-  double t_run = lf_time_now();
-  for (long t = start; t < total; t++) {
-    double t0 = lf_time_now();
-    lf_hmc_result res = {0};
-    if (c->is_hmc) {
-      if ((st = lf_mc_hmc_trajectory(&c->act, &c->hp, f, c->seed, t, w, &res))) goto lib_fail;
-      accepted += res.accepted;
-    } else {
-      if ((st = lf_mc_heatbath_sweep(&c->act, f, c->seed, t, &hb))) goto lib_fail;
-      for (int k = 0; k < c->nor; k++)
-        if ((st = lf_mc_overrelax_sweep(&c->act, f))) goto lib_fail;
-      res.accepted = 1;
-      accepted++;
-    }
-    double plaq = lf_observe_plaquette(f);
-    double S = c->is_hmc ? res.S_new : lf_action_eval(&c->act, f);
-    if (!isfinite(plaq) || !isfinite(S)) {
-      cli_error(cmd, "lower the step size (--steps) or check --beta; the last checkpoint is intact",
-                "trajectory %ld produced a non-finite plaquette/action", t);
-      goto done;
-    }
-    lf_cplx poly = 0;
-    if ((st = lf_observe_polyakov(f, &poly))) goto lib_fail;
-    char qs[40] = "";
-    double q = 0;
-    if (has_geometric_q(c)) {
-      if ((st = lf_observe_topo_u1(f, &q))) goto lib_fail;
-      snprintf(qs, sizeof qs, "%.17g", q);
-    } else if (flows(c) && t >= c->therm && (t - c->therm + 1) % c->flow_every == 0) {
-      if ((st = measure_flow(c, f, ftmp, &ws, t, fcsv, &q))) goto lib_fail;
-      snprintf(qs, sizeof qs, "%.17g", q);
-    }
-    fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g,%s\n", t, t >= c->therm, plaq, S,
-            res.dH, c->is_hmc ? res.exp_mdH : 1.0, res.accepted, creal(poly), cimag(poly), qs);
-    fflush(csv);
-    fprintf(tcsv, "%ld,%.6f\n", t, lf_time_now() - t0);
-    fflush(tcsv);
-    track_metric(&c->track, "plaquette", t, plaq);
-    if (c->is_hmc) {
-      track_metric(&c->track, "dH", t, res.dH);
-      track_metric(&c->track, "accepted", t, res.accepted);
-    }
-    if (qs[0]) track_metric(&c->track, "Q", t, q);
-    track_tick(&c->track);
-    if (c->save_every > 0 && t >= c->therm && (t - c->therm + 1) % c->save_every == 0)
-      if ((st = save_config(c, f, t, manifest))) goto lib_fail;
-    int stop = cli_stop_signal != 0;
-    if (stop || t + 1 == total || (c->ckpt_every > 0 && (t + 1) % c->ckpt_every == 0))
-      if ((st = write_checkpoint(c, f, t + 1, accepted))) goto lib_fail;
-    lf_progress_note(&bar, "plaq %.5f acc %.2f", plaq, (double)accepted / (double)(t + 1));
-    lf_progress_update(&bar, t + 1);
-    if (stop) {
-      lf_progress_finish(&bar);
-      fprintf(stderr,
-              "latflow %s: stopped by signal %d after trajectory %ld; checkpoint written.\n"
-              "  continue with: latflow %s --resume %s\n",
-              cmd, (int)cli_stop_signal, t, cmd, c->out);
-      rc = LF_EXIT_INTERRUPTED;
-      track_end(&c->track, LF_RUN_KILLED, NULL, t);
-      goto done;
-    }
-  }
-  lf_progress_finish(&bar);
-  double seconds = lf_time_now() - t_run;
-  fclose(csv), csv = NULL;
-  fclose(tcsv), tcsv = NULL;
-
-  /* ------------------------------------------------------------ summary */
   rundir_path(path, sizeof path, c->out, "measurements.csv");
   long n = 0, nq = 0, ne = 0, na = 0;
   double *plaq = rundir_csv_column(path, 2, c->therm - 1, &n);
@@ -429,7 +311,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   double *em = rundir_csv_column(path, 5, c->therm - 1, &ne);
   double *acc = rundir_csv_column(path, 6, c->therm - 1, &na);
   cJSON *js = cJSON_CreateObject();
-  cJSON_AddStringToObject(js, "command", cmd);
+  cJSON_AddStringToObject(js, "command", c->cmd);
   cJSON_AddStringToObject(js, "group", lf_group_name(c->group));
   char lat[64];
   lf_lattice_format(&c->lat, lat, sizeof lat);
@@ -439,7 +321,7 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   cJSON_AddStringToObject(js, "conventions", conventions);
   cJSON_AddNumberToObject(js, c->is_hmc ? "ntraj" : "nsweep", (double)c->ntraj);
   cJSON_AddNumberToObject(js, "therm", (double)c->therm);
-  printf("latflow %s: %s %s beta = %g, %s action, %ld %s after %ld thermalisation\n", cmd,
+  printf("latflow %s: %s %s beta = %g, %s action, %ld %s after %ld thermalisation\n", c->cmd,
          lf_group_name(c->group), lat, c->beta, lf_action_kind_name(c->act.kind), n,
          c->is_hmc ? "trajectories" : "sweeps", c->therm);
   lf_stats_gamma_res r;
@@ -489,9 +371,8 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
       cJSON_AddItemToObject(js, "topological_susceptibility", cli_json_estimate(r.value, r.err, r.tau_int));
     }
   }
-  if (!c->is_hmc && hb.trials > 0)
-    cJSON_AddNumberToObject(js, "heatbath_acceptance", (double)hb.updates / (double)hb.trials);
-  long done_now = total - start;
+  if (!c->is_hmc && hb->trials > 0)
+    cJSON_AddNumberToObject(js, "heatbath_acceptance", (double)hb->updates / (double)hb->trials);
   cJSON_AddNumberToObject(js, "seconds", seconds);
   if (done_now > 0) {
     cJSON_AddNumberToObject(js, c->is_hmc ? "seconds_per_traj" : "seconds_per_sweep",
@@ -503,10 +384,233 @@ static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
   cJSON_AddNumberToObject(js, "configs_saved", cJSON_GetArraySize(cJSON_GetObjectItem(manifest, "configs")));
   printf("  output             %s (measurements.csv, checkpoint.lime%s)\n", c->out,
          c->save_every > 0 ? ", ensemble.json, cfg/" : "");
-  track_end(&c->track, LF_RUN_FINISHED, js, total - 1);
-  if (c->json) cli_json_print(js);
-  cJSON_Delete(js);
+  /* parallel run: decomposition and the measured compute/communication split */
+  char grid[64];
+  lf_dist_grid_format(d, grid, sizeof grid);
+  cJSON *pj = cJSON_AddObjectToObject(js, "parallel");
+  cJSON_AddNumberToObject(pj, "ranks", d->nranks);
+  cJSON_AddStringToObject(pj, "grid", grid);
+  cJSON_AddNumberToObject(pj, "load_balance", prof->load_balance);
+  cJSON_AddNumberToObject(pj, "comm_efficiency", prof->comm_efficiency);
+  cJSON *rj = cJSON_AddObjectToObject(pj, "regions");
+  double comm = 0;
+  for (int i = 0; i < prof->nregions; i++) {
+    const lf_prof_stat *st = &prof->region[i];
+    cJSON *o = cJSON_AddObjectToObject(rj, st->name);
+    cJSON_AddStringToObject(o, "kind", st->kind == LF_PROF_COMPUTE ? "compute" : st->kind == LF_PROF_COMM ? "comm" : "io");
+    cJSON_AddNumberToObject(o, "calls", (double)st->calls);
+    cJSON_AddNumberToObject(o, "avg", st->tavg);
+    cJSON_AddNumberToObject(o, "max", st->tmax);
+    if (st->kind == LF_PROF_COMM) comm += st->tavg;
+  }
+  if (d->nranks > 1)
+    printf("  parallel           %d ranks, grid %s: communication %.1f%% of %.3f s, load balance %.3f\n", d->nranks,
+           grid, prof->wall > 0 ? 100.0 * comm / prof->wall : 0.0, prof->wall, prof->load_balance);
+  c->summary = js;
   free(plaq), free(qs), free(em), free(acc), free(plv);
+}
+
+/* ---------------------------------------------------------------- the chain */
+/* Rank 0 opens `path` (mode "w" or "a"); the status is agreed over the ranks. */
+static int root_open(FILE **fp, const char *path, const char *mode) {
+  int st = LF_OK;
+  *fp = NULL;
+  if (lf_par_root() && !(*fp = fopen(path, mode)))
+    st = LF_ERROR(LF_EIO, "cannot write %s: check that the output directory is writable", path);
+  return lf_par_agree(st);
+}
+
+/* Collective: any rank got a stop signal (SIGTERM/SIGUSR1/SIGINT) -> its number on all. */
+static int stop_signal(void) {
+  double sig = (double)cli_stop_signal;
+  if (lf_par_size() > 1) lf_par_allreduce_max(&sig, 1);
+  return (int)sig;
+}
+
+static int run_chain(chain_cfg *c, cJSON *params, long start, long accepted0) {
+  const char *cmd = c->cmd;
+  const int root = lf_par_root();
+  lf_dist d = {0};
+  lf_gauge *f = NULL, *gf = NULL; /* this rank's field; the global field (rank 0) for I/O */
+  lf_dist_hmc_work *w = NULL;
+  FILE *csv = NULL, *tcsv = NULL, *fcsv = NULL;
+  lf_gauge *ftmp = NULL;
+  lf_wflow_ws ws = {0};
+  cJSON *manifest = NULL;
+  int rc = LF_EXIT_FAIL, st;
+  char path[4096];
+  long total = c->therm + c->ntraj, accepted = accepted0;
+
+  /* domain decomposition (one rank: the whole lattice, no halo) */
+  const int width = c->act.kind == LF_ACTION_LW && c->act.c1 != 0 ? 2 : 1;
+  if ((st = lf_dist_init(&d, &c->lat, c->grid_s ? c->grid : NULL, width))) goto lib_fail;
+  if ((st = lf_par_agree(lf_dist_gauge_alloc(&f, &d, c->group)))) goto lib_fail;
+  /* one rank: the local field is laid out as the global one, so I/O uses it in place */
+  lf_gauge gview;
+  if (d.nranks == 1) {
+    gview = *f;
+    gview.lat = &c->lat;
+    gf = &gview;
+  } else if ((st = lf_par_agree(root ? lf_gauge_alloc(&gf, &c->lat, c->group) : LF_OK))) {
+    goto lib_fail;
+  }
+  if (start > 0) {
+    rundir_path(path, sizeof path, c->out, "checkpoint.lime");
+    track_consumed(&c->track, path, LF_ARTIFACT_CONFIG);
+    int prof = lf_prof_begin("io", LF_PROF_IO);
+    st = lf_par_agree(root ? lf_ildg_read_into(path, gf, NULL, 0) : LF_OK);
+    if (!st) st = lf_dist_scatter(&d, gf, f);
+    lf_prof_end(prof);
+    if (st) goto lib_fail;
+  } else if (!strcmp(c->start_s, "hot")) {
+    lf_gauge_hot(f, c->seed); /* keyed by global site: the same field for any grid */
+  }
+  if (c->is_hmc && (st = lf_dist_hmc_work_alloc(&w, &d, f))) goto lib_fail;
+  if (flows(c)) {
+    if ((st = lf_dist_gauge_alloc(&ftmp, &d, c->group)) == LF_OK) st = lf_observe_wflow_init(&ws, f);
+    if ((st = lf_par_agree(st))) goto lib_fail;
+    char fpath[4096];
+    rundir_path(fpath, sizeof fpath, c->out, "flow.csv");
+    if (start > 0 && root) rundir_csv_truncate(fpath, start - 1);
+    if ((st = root_open(&fcsv, fpath, start > 0 ? "a" : "w"))) goto lib_fail;
+    if (start == 0 && root) fprintf(fcsv, "traj,t,plaquette,E_plaq,E_clov,t2E_clov,Q\n");
+  }
+
+  /* measurements: truncate to the checkpoint on resume, then append (rank 0 writes) */
+  rundir_path(path, sizeof path, c->out, "measurements.csv");
+  st = start > 0 && root && rundir_csv_truncate(path, start - 1) < 0
+           ? LF_ERROR(LF_EIO, "cannot truncate %s to the checkpoint", path)
+           : LF_OK;
+  if ((st = lf_par_agree(st))) goto lib_fail;
+  if ((st = root_open(&csv, path, start > 0 ? "a" : "w"))) goto lib_fail;
+  char tpath[4096];
+  rundir_path(tpath, sizeof tpath, c->out, "timing.csv");
+  if (start > 0 && root) rundir_csv_truncate(tpath, start - 1);
+  if ((st = root_open(&tcsv, tpath, start > 0 ? "a" : "w"))) goto lib_fail;
+  if (start == 0 && root) {
+    fprintf(csv, "traj,phase,plaquette,action,dH,exp_minus_dH,accepted,poly_re,poly_im,Q\n");
+    fprintf(tcsv, "traj,seconds\n");
+  }
+
+  /* ensemble manifest (rank 0) */
+  rundir_path(path, sizeof path, c->out, "ensemble.json");
+  st = LF_OK;
+  if (root && start > 0 && access(path, F_OK) == 0) {
+    manifest = rundir_read_json(cmd, path);
+    if (!manifest) {
+      st = LF_ERROR(LF_EFORMAT, "%s cannot be read", path);
+    } else {
+      cJSON *cf = cJSON_GetObjectItem(manifest, "configs");
+      for (int i = cJSON_GetArraySize(cf) - 1; i >= 0; i--) {
+        cJSON *t = cJSON_GetObjectItem(cJSON_GetArrayItem(cf, i), "traj");
+        if (t && t->valuedouble >= (double)start) cJSON_DeleteItemFromArray(cf, i);
+      }
+    }
+  } else if (root) {
+    manifest = cJSON_CreateObject();
+    cJSON_AddStringToObject(manifest, "conventions", conventions);
+    cJSON_AddItemToObject(manifest, "parameters", cJSON_Duplicate(params, 1));
+    cJSON_AddItemToObject(manifest, "configs", cJSON_CreateArray());
+  }
+  if (!st && root && c->save_every > 0) {
+    rundir_path(path, sizeof path, c->out, "cfg");
+    st = lf_mkdir_p(path);
+  }
+  if ((st = lf_par_agree(st))) goto lib_fail;
+
+  lf_progress bar;
+  if (root) {
+    lf_progress_init(&bar, total, cmd);
+    lf_progress_update(&bar, start);
+  }
+  lf_hb_stats hb = {0, 0};
+  lf_prof_reset();
+  double t_run = lf_time_now();
+  for (long t = start; t < total; t++) {
+    double t0 = lf_time_now();
+    lf_hmc_result res = {0};
+    if (c->is_hmc) {
+      if ((st = lf_dist_hmc_trajectory(&d, &c->act, &c->hp, f, c->seed, t, w, &res))) goto lib_fail;
+      accepted += res.accepted;
+    } else {
+      if ((st = lf_dist_heatbath_update(&d, &c->act, f, c->seed, t, c->nor, &hb))) goto lib_fail;
+      res.accepted = 1;
+      accepted++;
+    }
+    double plaq, S = res.S_new;
+    if ((st = lf_dist_plaquette(&d, f, &plaq))) goto lib_fail;
+    if (!c->is_hmc && (st = lf_dist_action(&d, &c->act, f, &S))) goto lib_fail;
+    if (!isfinite(plaq) || !isfinite(S)) { /* exact sums: the same on every rank */
+      cli_error(cmd, "lower the step size (--steps) or check --beta; the last checkpoint is intact",
+                "trajectory %ld produced a non-finite plaquette/action", t);
+      goto done;
+    }
+    lf_cplx poly = 0;
+    if ((st = lf_dist_polyakov(&d, f, &poly))) goto lib_fail;
+    char qs[40] = "";
+    double q = 0;
+    if (has_geometric_q(c)) {
+      if ((st = lf_dist_topo_u1(&d, f, &q))) goto lib_fail;
+      snprintf(qs, sizeof qs, "%.17g", q);
+    } else if (flows(c) && t >= c->therm && (t - c->therm + 1) % c->flow_every == 0) {
+      if ((st = lf_par_agree(measure_flow(c, &d, f, ftmp, &ws, t, fcsv, &q)))) goto lib_fail;
+      snprintf(qs, sizeof qs, "%.17g", q);
+    }
+    int prof = lf_prof_begin("io", LF_PROF_IO);
+    if (root) {
+      fprintf(csv, "%ld,%d,%.17g,%.17g,%.17g,%.17g,%d,%.17g,%.17g,%s\n", t, t >= c->therm, plaq, S,
+              res.dH, c->is_hmc ? res.exp_mdH : 1.0, res.accepted, creal(poly), cimag(poly), qs);
+      fflush(csv);
+      fprintf(tcsv, "%ld,%.6f\n", t, lf_time_now() - t0);
+      fflush(tcsv);
+    }
+    track_metric(&c->track, "plaquette", t, plaq);
+    if (c->is_hmc) {
+      track_metric(&c->track, "dH", t, res.dH);
+      track_metric(&c->track, "accepted", t, res.accepted);
+    }
+    if (qs[0]) track_metric(&c->track, "Q", t, q);
+    track_tick(&c->track);
+    int save = c->save_every > 0 && t >= c->therm && (t - c->therm + 1) % c->save_every == 0;
+    int stop = stop_signal();
+    int ckpt = stop || t + 1 == total || (c->ckpt_every > 0 && (t + 1) % c->ckpt_every == 0);
+    if (save || ckpt) {
+      if ((st = lf_dist_gather(&d, f, gf))) goto lib_fail;
+      st = root && save ? save_config(c, gf, t, manifest) : LF_OK;
+      if (!st && root && ckpt) st = write_checkpoint(c, gf, t + 1, accepted);
+      if ((st = lf_par_agree(st))) goto lib_fail;
+    }
+    lf_prof_end(prof);
+    if (root) {
+      lf_progress_note(&bar, "plaq %.5f acc %.2f", plaq, (double)accepted / (double)(t + 1));
+      lf_progress_update(&bar, t + 1);
+    }
+    if (stop) {
+      if (root) {
+        lf_progress_finish(&bar);
+        fprintf(stderr,
+                "latflow %s: stopped by signal %d after trajectory %ld; checkpoint written.\n"
+                "  continue with: latflow %s --resume %s\n",
+                cmd, stop, t, cmd, c->out);
+      }
+      rc = LF_EXIT_INTERRUPTED;
+      track_end(&c->track, LF_RUN_KILLED, NULL, t);
+      goto done;
+    }
+  }
+  if (root) lf_progress_finish(&bar);
+  double seconds = lf_time_now() - t_run;
+  lf_prof_summary prof;
+  if ((st = lf_prof_collect(&prof))) goto lib_fail;
+  if (root) {
+    fclose(csv), csv = NULL;
+    fclose(tcsv), tcsv = NULL;
+    summarize(c, &d, &prof, &hb, seconds, total - start, manifest);
+  }
+  track_end(&c->track, LF_RUN_FINISHED, c->summary, total - 1);
+  if (c->json && c->summary) cli_json_print(c->summary);
+  cJSON_Delete(c->summary);
+  c->summary = NULL;
   rc = LF_EXIT_OK;
   goto done;
 
@@ -520,9 +624,135 @@ done:
   lf_gauge_free(ftmp);
   if (ws.z || ws.force) lf_observe_wflow_clear(&ws);
   cJSON_Delete(manifest);
-  lf_mc_hmc_work_free(w);
+  lf_dist_hmc_work_free(w);
+  if (d.nranks > 1) lf_gauge_free(gf); /* one rank: gf is a view of f */
   lf_gauge_free(f);
+  lf_dist_clear(&d);
   return rc;
+}
+
+/* ---------------------------------------------------------------- start-up */
+/* Collective: every rank's decision -> one decision on all ranks. code < 0: this rank goes
+ * on; code >= 0: it stops with that exit status, its message printed (rank 0) or recorded
+ * (other ranks; cli_error). If any rank stops, all stop with the status of the lowest
+ * stopping rank, and rank 0 prints that rank's message when it did not stop itself. */
+static int agree_exit(const char *cmd, int code) {
+  if (lf_par_size() == 1) return code;
+  int all = lf_par_agree(code < 0 ? LF_OK : -(code + 100));
+  if (all == LF_OK) return -1;
+  int agreed = -all - 100;
+  if (lf_par_root() && code < 0 && agreed != LF_EXIT_OK) fprintf(stderr, "latflow %s: %s\n", cmd, lf_last_error());
+  return agreed;
+}
+
+/* Collective: refuse ranks started with other parameters than rank 0 (e.g. a different
+ * seed through an MPMD command line). Returns an exit status or -1. */
+static int same_params(const char *cmd, const cJSON *params) {
+  if (lf_par_size() == 1) return -1;
+  char *mine = cJSON_PrintUnformatted(params);
+  long n = mine ? (long)strlen(mine) + 1 : 0;
+  if (lf_par_bcast(&n, sizeof n, 0)) return LF_EXIT_FAIL;
+  char *ref = malloc((size_t)n + 1);
+  if (!ref || !mine) {
+    free(ref);
+    cJSON_free(mine);
+    cli_error(cmd, NULL, "out of memory comparing the parameters of the ranks");
+    return LF_EXIT_FAIL;
+  }
+  if (lf_par_root()) memcpy(ref, mine, (size_t)n);
+  int code = -1;
+  if (lf_par_bcast(ref, (size_t)n, 0)) code = LF_EXIT_FAIL;
+  else if (strcmp(ref, mine)) {
+    cli_error(cmd, "start every rank with the same options (mpirun -np N latflow ...)",
+              "rank %d was started with parameters that differ from rank 0's", lf_par_rank());
+    code = LF_EXIT_USAGE;
+  }
+  free(ref);
+  cJSON_free(mine);
+  return code;
+}
+
+/* Parse, merge a run to resume (run.json) and read its checkpoint state. Returns an exit
+ * status, or -1 to go on with *params (owned by the caller) set. */
+static int setup(chain_cfg *c, const cli_spec *spec, cli_opt *opts, int *seen, int argc, char **argv,
+                 const char *const *not_saved, cJSON **params, long *start, long *accepted) {
+  static const char *const mutable_keys[] = {"ntraj", "nsweep", "checkpoint-every", NULL};
+  char path[4096];
+  int pr = cli_parse(spec, opts, argc, argv, NULL, NULL, seen);
+  if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
+  if (c->resume) {
+    c->out = c->resume;
+    rundir_path(path, sizeof path, c->out, "run.json");
+    cJSON *saved = rundir_read_json(c->cmd, path);
+    if (!saved) {
+      cli_error(c->cmd, "give the --out directory of an earlier run", "%s holds no run to resume", c->out);
+      return LF_EXIT_USAGE;
+    }
+    cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
+    if (!cJSON_IsString(cmdj) || strcmp(cmdj->valuestring, c->cmd)) {
+      cli_error(c->cmd, NULL, "%s was written by 'latflow %s', not 'latflow %s'", c->out,
+                cJSON_IsString(cmdj) ? cmdj->valuestring : "?", c->cmd);
+      cJSON_Delete(saved);
+      return LF_EXIT_USAGE;
+    }
+    int mr = rundir_opts_merge(c->cmd, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
+                               mutable_keys, c->allow_change);
+    cJSON_Delete(saved);
+    if (mr != CLI_OK) return LF_EXIT_USAGE;
+  }
+  if (validate(c) != CLI_OK) return LF_EXIT_USAGE;
+  *params = rundir_opts_to_json(opts, not_saved);
+  if (!c->resume) return -1;
+  rundir_path(path, sizeof path, c->out, "checkpoint.lime");
+  char *state = NULL;
+  size_t n;
+  if (lf_ildg_read_record(path, "latflow-state", &state, &n)) return cli_fail(c->cmd, LF_EIO);
+  cJSON *sj = cJSON_Parse(state);
+  lf_free(state);
+  cJSON *nt = cJSON_GetObjectItem(sj, "next_traj"), *ac = cJSON_GetObjectItem(sj, "accepted");
+  if (!cJSON_IsNumber(nt) || !cJSON_IsNumber(ac)) {
+    cli_error(c->cmd, NULL, "%s: damaged latflow-state record", path);
+    cJSON_Delete(sj);
+    return LF_EXIT_FAIL;
+  }
+  *start = (long)nt->valuedouble;
+  *accepted = (long)ac->valuedouble;
+  cJSON_Delete(sj);
+  if (*start > c->therm + c->ntraj) {
+    cli_error(c->cmd, "raise --ntraj to continue further", "the checkpoint is at trajectory %ld, beyond the requested %ld",
+              *start, c->therm + c->ntraj);
+    return LF_EXIT_USAGE;
+  }
+  return -1;
+}
+
+/* Rank 0: create (or reuse on resume) the run directory, write run.json, open the
+ * registry run. Returns an exit status or -1. */
+static int prepare_rundir(chain_cfg *c, const cJSON *params, long start) {
+  char path[4096];
+  if (!c->resume) {
+    if (rundir_check_fresh(c->cmd, c->out) != CLI_OK) return LF_EXIT_USAGE;
+    if (lf_mkdir_p(c->out)) return cli_fail(c->cmd, LF_EIO);
+  }
+  /* run.json always reflects the parameters in force (ntraj may grow on resume) */
+  cJSON *run = cJSON_CreateObject();
+  cJSON_AddStringToObject(run, "command", c->cmd);
+  cJSON_AddStringToObject(run, "latflow", lf_version());
+  cJSON_AddStringToObject(run, "conventions", conventions);
+  cJSON_AddItemToObject(run, "parameters", cJSON_Duplicate(params, 1));
+  rundir_path(path, sizeof path, c->out, "run.json");
+  int st = rundir_write_json(path, run);
+  cJSON_Delete(run);
+  if (st) return cli_fail(c->cmd, st);
+  const char *slash = strrchr(c->out, '/');
+  const char *run_name = slash && slash[1] ? slash + 1 : c->out;
+  if (track_begin(&c->track, c->cmd, c->registry, run_name, c->experiment, params, c->out)) return LF_EXIT_FAIL;
+  if (start > 0 && c->track.run) {
+    char tag[32];
+    snprintf(tag, sizeof tag, "%ld", start);
+    lf_run_tag(c->track.run, "resumed_at_traj", tag);
+  }
+  return -1;
 }
 
 /* ---------------------------------------------------------------- entry points */
@@ -593,6 +823,7 @@ static int chain_main(int is_hmc, int argc, char **argv) {
       {HB, {"resume", CLI_STR, &c.resume, "DIR", "continue the run in DIR from its checkpoint"}},
       {HB, {"allow-change", CLI_FLAG, &c.allow_change, NULL, "with --resume: accept parameters that differ from the saved run"}},
       {HB, {"json", CLI_FLAG, &c.json, NULL, "print a one-line JSON summary as the last line"}},
+      {HB, {"grid", CLI_STR, &c.grid_s, "AxBx..", "MPI process grid, e.g. 1x1x1x2 (default: automatic; under mpirun only)"}},
       {HB, {"registry", CLI_STR, &c.registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off (default $LATFLOW_REGISTRY or ~/.latflow/registry.db)"}},
       {HB, {"experiment", CLI_STR, &c.experiment, "NAME", "experiment name in the registry (default: Default)"}},
   };
@@ -612,102 +843,19 @@ static int chain_main(int is_hmc, int argc, char **argv) {
                             "plus overrelaxation for the Wilson action; outputs as for 'latflow hmc'.",
                    0};
   int seen[sizeof all / sizeof all[0] + 1];
-  int pr = cli_parse(&spec, opts, argc, argv, NULL, NULL, seen);
-  if (pr != CLI_OK) return pr == CLI_HELP ? LF_EXIT_OK : LF_EXIT_USAGE;
-
-  static const char *const not_saved[] = {"resume", "allow-change", "json", "out", "registry", "experiment", NULL};
-  static const char *const mutable_keys[] = {"ntraj", "nsweep", "checkpoint-every", NULL};
+  static const char *const not_saved[] = {"resume", "allow-change", "json", "out", "registry", "experiment",
+                                          "grid", NULL};
   long start = 0, accepted = 0;
-  char path[4096];
-  if (c.resume) {
-    c.out = c.resume;
-    rundir_path(path, sizeof path, c.out, "run.json");
-    cJSON *saved = rundir_read_json(c.cmd, path);
-    if (!saved) {
-      cli_error(c.cmd, "give the --out directory of an earlier run", "%s holds no run to resume", c.out);
-      return LF_EXIT_USAGE;
-    }
-    cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
-    if (!cJSON_IsString(cmdj) || strcmp(cmdj->valuestring, c.cmd)) {
-      cli_error(c.cmd, NULL, "%s was written by 'latflow %s', not 'latflow %s'", c.out,
-                cJSON_IsString(cmdj) ? cmdj->valuestring : "?", c.cmd);
-      cJSON_Delete(saved);
-      return LF_EXIT_USAGE;
-    }
-    int mr = rundir_opts_merge(c.cmd, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
-                               mutable_keys, c.allow_change);
-    cJSON_Delete(saved);
-    if (mr != CLI_OK) return LF_EXIT_USAGE;
-  }
-  if (validate(&c) != CLI_OK) return LF_EXIT_USAGE;
-
-  cJSON *params = rundir_opts_to_json(opts, not_saved);
-  if (c.resume) {
-    rundir_path(path, sizeof path, c.out, "checkpoint.lime");
-    char *state = NULL;
-    size_t n;
-    if (lf_ildg_read_record(path, "latflow-state", &state, &n)) {
-      cJSON_Delete(params);
-      lf_lattice_clear(&c.lat);
-      return cli_fail(c.cmd, LF_EIO);
-    }
-    cJSON *sj = cJSON_Parse(state);
-    lf_free(state);
-    cJSON *nt = cJSON_GetObjectItem(sj, "next_traj"), *ac = cJSON_GetObjectItem(sj, "accepted");
-    if (!cJSON_IsNumber(nt) || !cJSON_IsNumber(ac)) {
-      cli_error(c.cmd, NULL, "%s: damaged latflow-state record", path);
-      cJSON_Delete(sj);
-      cJSON_Delete(params);
-      lf_lattice_clear(&c.lat);
-      return LF_EXIT_FAIL;
-    }
-    start = (long)nt->valuedouble;
-    accepted = (long)ac->valuedouble;
-    cJSON_Delete(sj);
-    if (start > c.therm + c.ntraj) {
-      cli_error(c.cmd, "raise --ntraj to continue further", "the checkpoint is at trajectory %ld, beyond the requested %ld",
-                start, c.therm + c.ntraj);
-      cJSON_Delete(params);
-      lf_lattice_clear(&c.lat);
-      return LF_EXIT_USAGE;
-    }
-  } else {
-    if (rundir_check_fresh(c.cmd, c.out) != CLI_OK) {
-      cJSON_Delete(params);
-      lf_lattice_clear(&c.lat);
-      return LF_EXIT_USAGE;
-    }
-    if (lf_mkdir_p(c.out)) {
-      cJSON_Delete(params);
-      lf_lattice_clear(&c.lat);
-      return cli_fail(c.cmd, LF_EIO);
-    }
-  }
-  /* run.json always reflects the parameters in force (ntraj may grow on resume) */
-  cJSON *run = cJSON_CreateObject();
-  cJSON_AddStringToObject(run, "command", c.cmd);
-  cJSON_AddStringToObject(run, "latflow", lf_version());
-  cJSON_AddStringToObject(run, "conventions", conventions);
-  cJSON_AddItemToObject(run, "parameters", cJSON_Duplicate(params, 1));
-  rundir_path(path, sizeof path, c.out, "run.json");
-  int st = rundir_write_json(path, run);
-  cJSON_Delete(run);
-  if (st) {
+  cJSON *params = NULL;
+  /* every rank parses its arguments and reads the run to resume; then all agree */
+  int code = setup(&c, &spec, opts, seen, argc, argv, not_saved, &params, &start, &accepted);
+  code = agree_exit(c.cmd, code);
+  if (code < 0) code = agree_exit(c.cmd, same_params(c.cmd, params));
+  if (code < 0) code = agree_exit(c.cmd, lf_par_root() ? prepare_rundir(&c, params, start) : -1);
+  if (code >= 0) {
     cJSON_Delete(params);
     lf_lattice_clear(&c.lat);
-    return cli_fail(c.cmd, st);
-  }
-  const char *slash = strrchr(c.out, '/');
-  const char *run_name = slash && slash[1] ? slash + 1 : c.out;
-  if (track_begin(&c.track, c.cmd, c.registry, run_name, c.experiment, params, c.out)) {
-    cJSON_Delete(params);
-    lf_lattice_clear(&c.lat);
-    return LF_EXIT_FAIL;
-  }
-  if (start > 0 && c.track.run) {
-    char tag[32];
-    snprintf(tag, sizeof tag, "%ld", start);
-    lf_run_tag(c.track.run, "resumed_at_traj", tag);
+    return code;
   }
   cli_signals_install();
   int rc = run_chain(&c, params, start, accepted);

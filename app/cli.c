@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "latflow/core.h"
+#include "latflow/par.h"
 
 volatile sig_atomic_t cli_stop_signal;
 
@@ -30,18 +31,25 @@ void cli_signals_install(void) {
   sigaction(SIGINT, &sa, NULL);
 }
 
-/* the last message printed by cli_error (rank 0 shows another rank's with cli_agree_exit) */
+/* The last message given to cli_error / cli_fail (rank 0 shows another rank's with
+ * cli_agree_exit). Under MPI only rank 0 prints; the other ranks also record the message as
+ * the library's last error, so that a collective agreement (lf_par_agree) can hand it to
+ * rank 0. */
 static char last_msg[1024];
 
 void cli_error(const char *cmd, const char *hint, const char *fmt, ...) {
-  va_list ap;
   char msg[768];
+  va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  snprintf(last_msg, sizeof last_msg, "%s%s%s", msg, hint ? "\n  " : "", hint ? hint : "");
+  if (!lf_par_root()) {
+    lf_error_set(LF_EINVAL, __FILE__, __LINE__, "%s%s%s", msg, hint ? "; " : "", hint ? hint : "");
+    return;
+  }
   fprintf(stderr, "latflow %s: %s\n", cmd, msg);
   if (hint) fprintf(stderr, "  %s\n", hint);
-  snprintf(last_msg, sizeof last_msg, "%s%s%s", msg, hint ? "\n  " : "", hint ? hint : "");
 }
 
 int cli_agree_exit(const char *cmd, int code) {
@@ -71,12 +79,13 @@ int cli_stop_agreed(void) {
 
 int cli_fail(const char *cmd, int status) {
   const char *msg = lf_last_error();
-  fprintf(stderr, "latflow %s: %s\n", cmd, *msg ? msg : lf_strerror(status));
   snprintf(last_msg, sizeof last_msg, "%s", *msg ? msg : lf_strerror(status));
+  if (lf_par_root()) fprintf(stderr, "latflow %s: %s\n", cmd, *msg ? msg : lf_strerror(status));
   return LF_EXIT_FAIL;
 }
 
 static void print_help(const cli_spec *spec, const cli_opt *opts) {
+  if (!lf_par_root()) return;
   printf("usage: %s\n\n%s\n\noptions:\n", spec->synopsis, spec->about);
   for (const cli_opt *o = opts; o->name; o++) {
     char left[64];
@@ -284,6 +293,7 @@ int cli_parse_one(const cli_spec *spec, const cli_opt *opts, int argc, char **ar
 }
 
 void cli_json_print(cJSON *obj) {
+  if (!lf_par_root()) return;
   char *s = cJSON_PrintUnformatted(obj);
   if (s) {
     printf("%s\n", s);

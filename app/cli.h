@@ -53,7 +53,9 @@ int cli_parse(const cli_spec *spec, const cli_opt *opts, int argc, char **argv, 
  * *arg receives it; a missing or extra argument is a usage error naming `what`, with `hint`. */
 int cli_parse_one(const cli_spec *spec, const cli_opt *opts, int argc, char **argv,
                   const char *what, const char *hint, const char **arg);
-/* Print "latflow <cmd>: <message>" to stderr (with a hint line if hint != NULL). */
+/* Print "latflow <cmd>: <message>" to stderr (with a hint line if hint != NULL). Under
+ * MPI only rank 0 prints (also for cli_fail, --help and cli_json_print); other ranks keep
+ * the message as lf_last_error() for a collective agreement (app/chain.c). */
 void cli_error(const char *cmd, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Print the library's last error for a failed call and return LF_EXIT_FAIL. */

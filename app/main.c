@@ -3,9 +3,11 @@
  *
  * Exit codes: 0 success, 1 failure (message on stderr), 2 usage error,
  * 3 interrupted by SIGTERM/SIGUSR1/SIGINT after writing a checkpoint.
- * Under an MPI launcher (mpirun, srun) MPI is started here and every command runs on all
- * ranks; only rank 0 prints (stdout and stderr of the others go to /dev/null, errors are
- * agreed on with lf_par_agree so rank 0 reports them) and writes shared files.
+ * Under an MPI launcher (mpirun, srun) MPI is started here and finished after the command;
+ * every command runs on all ranks (hmc and heatbath domain-decomposed, docs/parallel.md;
+ * train data-parallel, sample with proposals on all ranks, docs/flows.md); only rank 0
+ * prints (stdout and stderr of the others go to /dev/null; errors are agreed on with
+ * lf_par_agree / cli_agree_exit so rank 0 reports them) and writes shared files.
  */
 #include <stdio.h>
 #include <string.h>
@@ -74,7 +76,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     if (!strcmp(argv[1], commands[i].name)) {
       if (lf_par_init(&argc, &argv)) {
-        fprintf(stderr, "latflow: %s\n", lf_last_error());
+        fprintf(stderr, "latflow %s: %s\n", argv[1], lf_last_error());
         return LF_EXIT_FAIL;
       }
       if (!lf_par_root()) {

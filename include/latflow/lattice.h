@@ -13,8 +13,12 @@
  *     long right = lf_lattice_up(&lat, s, 0);  // s + x^
  *     lf_lattice_clear(&lat);
  *
- * Tables are owned by the struct (lf_lattice_init/lf_lattice_clear). All global for
- * now; the par module adds local volumes and halos.
+ * Tables are owned by the struct (lf_lattice_init/lf_lattice_clear). lf_lattice_init
+ * builds the global (periodic) lattice. The dist module builds local lattices of a domain
+ * decomposition in the same struct: sites 0..vol-1 are the rank's own (interior) sites,
+ * the tables also cover halo sites numbered from vol on, and `global` maps a local site to
+ * its global index, so that random streams keyed by site are the same for any number of
+ * ranks (lf_lattice_global).
  */
 #ifndef LATFLOW_LATTICE_H
 #define LATFLOW_LATTICE_H
@@ -30,6 +34,8 @@ typedef struct {
   long *up;        /* up[s*nd + mu]: index of s + mu^             */
   long *dn;        /* dn[s*nd + mu]: index of s - mu^             */
   unsigned char *parity; /* parity[s] in {0, 1}                  */
+  long *global;    /* global[s]: global site index of local site s; NULL on a global
+                      lattice (identity). Owned like the other tables. */
 } lf_lattice;
 
 /* Validate and build tables. Error (LF_EINVAL) if nd not in 2..4 or an extent is odd,
@@ -51,6 +57,11 @@ static inline long lf_lattice_up(const lf_lattice *lat, long s, int mu) {
 }
 static inline long lf_lattice_dn(const lf_lattice *lat, long s, int mu) {
   return lat->dn[s * lat->nd + mu];
+}
+/* Global site index of site s (keys of per-site random streams, parity of the global
+ * lattice): s itself on a global lattice. */
+static inline long lf_lattice_global(const lf_lattice *lat, long s) {
+  return lat->global ? lat->global[s] : s;
 }
 /* Number of planes mu < nu: nd*(nd-1)/2; plane index of (mu, nu) with mu < nu. */
 static inline int lf_lattice_nplanes(const lf_lattice *lat) { return lat->nd * (lat->nd - 1) / 2; }

@@ -4,7 +4,7 @@
  *
  * HMC (docs/hmc.md): H = sum_links tr(P^dag P) + S(U), P = sum_a p_a i T_a with
  * p_a ~ N(0, 1); equations of motion dU/dt = P U, dP/dt = -F (F = lf_action_force).
- * One trajectory: draw momenta (stream (seed, LF_RNG_PURPOSE_MOMENTA | traj, site)),
+ * One trajectory: draw momenta (stream (seed, LF_RNG_PURPOSE_MOMENTA | traj, global site)),
  * integrate to time tau in nsteps steps, reunitarise, accept with probability
  * min(1, exp(-dH)) (uniform from stream (seed, LF_RNG_PURPOSE_ACCEPT | traj, 0)).
  *
@@ -21,7 +21,8 @@
  * a sweep updates the links of direction mu = 0..nd-1, even sites then odd sites; links
  * of one (direction, parity) class do not share plaquettes, so they are updated in
  * parallel. Link (x, mu) in sweep `sweep` draws from stream
- * (seed, LF_RNG_PURPOSE_HEATBATH | (sweep * 4 + mu), x). U(1): exact von Mises sampling
+ * (seed, LF_RNG_PURPOSE_HEATBATH | (sweep * 4 + mu), x) (x: global site index, see
+ * lf_lattice_global). U(1): exact von Mises sampling
  * (Best-Fisher); SU(2): Kennedy-Pendleton (Creutz for small coupling); SU(3):
  * Cabibbo-Marinari over the subgroups (0,1), (0,2), (1,2). Overrelaxation reflects each
  * link (U(1)/SU(2)) or each SU(2) subgroup (SU(3)) so that the action is unchanged.
@@ -66,6 +67,14 @@ int lf_mc_hmc_work_alloc(lf_hmc_work **w, const lf_gauge *f);
 void lf_mc_hmc_work_free(lf_hmc_work *w); /* no-op on NULL */
 /* The momentum field of the workspace (layout of lf_gauge.u; algebra elements). */
 lf_cplx *lf_mc_hmc_momenta(lf_hmc_work *w);
+/* The workspace's copy of the field (lf_mc_hmc_trajectory saves the start field there to
+ * restore it on rejection; other trajectory drivers such as the dist module use it the
+ * same way). Owned by the workspace. */
+lf_gauge *lf_mc_hmc_saved(lf_hmc_work *w);
+/* Hook for domain decomposition: fn(ctx, f) runs before every force evaluation inside
+ * lf_mc_hmc_integrate (the dist module refreshes halo links there); a non-zero return
+ * aborts the integration with that status. fn = NULL (the default) removes it. */
+void lf_mc_hmc_work_set_sync(lf_hmc_work *w, int (*fn)(void *ctx, lf_gauge *f), void *ctx);
 
 /* LF_EINVAL with a message unless tau finite > 0, nsteps >= 1, integrator known. */
 int lf_mc_hmc_check(const lf_hmc_params *p);
@@ -97,6 +106,13 @@ typedef struct {
  * validated (LF_EINVAL). `st` (may be NULL) accumulates counts. */
 int lf_mc_heatbath_sweep(const lf_action *a, lf_gauge *f, uint64_t seed, long sweep,
                          lf_hb_stats *st);
+/* One (direction mu, parity par) class of a sweep, the building block of the two sweeps
+ * above: hb = 1 heatbath (stream (seed, HEATBATH | (4 sweep + mu), global site)), hb = 0
+ * overrelaxation (seed and sweep unused). Links of one class share no plaquette, so a
+ * domain decomposition updates its own sites of a class and then refreshes the halo
+ * links of direction mu (dist module). Same restrictions as the sweeps. */
+int lf_mc_heatbath_class(const lf_action *a, lf_gauge *f, int hb, uint64_t seed, long sweep,
+                         int mu, int par, lf_hb_stats *st);
 /* One overrelaxation sweep (deterministic, no random numbers; leaves S unchanged up to
  * rounding). Same restrictions as the heatbath. */
 int lf_mc_overrelax_sweep(const lf_action *a, lf_gauge *f);

@@ -58,6 +58,15 @@ int lf_par_allgather(const double *local, long first, long nlocal, long nglobal,
 /* Collective broadcast of `bytes` bytes from `root`. */
 int lf_par_bcast(void *buf, size_t bytes, int root);
 void lf_par_barrier(void);
+/* Collective: every rank contributes `bytes` bytes; out[r * bytes ...] receives rank r's
+ * block on every rank (out holds size() * bytes bytes). */
+int lf_par_allgather_bytes(const void *in, size_t bytes, void *out);
+/* Point to point (not collective; the partner ranks call the matching halves): send
+ * `sbytes` bytes to rank `dest` and receive `rbytes` bytes from rank `src` at the same
+ * time (MPI_Sendrecv; deadlock-free in rings). dest or src may be the calling rank; a
+ * negative dest/src skips that half. At most 1 GiB each way (LF_EINVAL: callers split
+ * larger data). One rank: only dest = src = 0 (a copy) or negative ranks. */
+int lf_par_sendrecv(const void *sbuf, size_t sbytes, int dest, void *rbuf, size_t rbytes, int src);
 /* Split n items into size() contiguous blocks: this rank gets [*first, *first + *count). */
 void lf_par_block(long n, long *first, long *count);
 

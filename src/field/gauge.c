@@ -3,7 +3,8 @@
  * transformations U_mu(x) -> g(x) U_mu(x) g(x+mu)^dagger.
  *
  * Thread contract: fills are OpenMP parallel over sites with per-site RNG streams
- * (seed, LF_RNG_PURPOSE_*, site), so the result does not depend on the thread count.
+ * (seed, LF_RNG_PURPOSE_*, global site), so the result does not depend on the thread
+ * count or (on a local lattice of the dist module) on the number of ranks.
  */
 #include "latflow/field.h"
 
@@ -44,7 +45,7 @@ void lf_gauge_hot(lf_gauge *f, uint64_t seed) {
 #pragma omp parallel for schedule(static)
   for (long s = 0; s < f->lat->vol; s++) {
     lf_rng r;
-    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_START, 0), (uint64_t)s);
+    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_START, 0), (uint64_t)lf_lattice_global(f->lat, s));
     for (int mu = 0; mu < nd; mu++) lf_group_haar(f->group, lf_gauge_link(f, s, mu), &r);
   }
 }
@@ -85,7 +86,7 @@ void lf_gauge_transform_random(const lf_gauge *f, lf_cplx *g, uint64_t seed) {
 #pragma omp parallel for schedule(static)
   for (long s = 0; s < f->lat->vol; s++) {
     lf_rng r;
-    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_GAUGE, 0), (uint64_t)s);
+    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_GAUGE, 0), (uint64_t)lf_lattice_global(f->lat, s));
     lf_group_haar(f->group, g + (size_t)s * ls, &r);
   }
 }

@@ -133,5 +133,6 @@ void lf_lattice_clear(lf_lattice *lat) {
   lf_free(lat->up);
   lf_free(lat->dn);
   lf_free(lat->parity);
+  lf_free(lat->global);
   memset(lat, 0, sizeof *lat);
 }

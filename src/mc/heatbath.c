@@ -16,7 +16,7 @@
  *
  * Thread contract: checkerboard by (direction mu, parity); within a class the links
  * share no plaquette, so they are updated in parallel (OpenMP static). Link (x, mu) of
- * sweep k uses the stream (seed, LF_RNG_PURPOSE_HEATBATH | (4k + mu), x), so the
+ * sweep k uses the stream (seed, LF_RNG_PURPOSE_HEATBATH | (4k + mu), global x), so the
  * result is bitwise independent of the thread count.
  */
 #include <math.h>
@@ -110,37 +110,41 @@ static void update_link(const lf_action *a, lf_gauge *f, long s, int mu, int hb,
   lf_group_unitarize(f->group, U); /* keep rounding drift from accumulating */
 }
 
-static void sweep(const lf_action *a, lf_gauge *f, int hb, uint64_t seed, long k,
-                  lf_hb_stats *stats) {
+int lf_mc_heatbath_class(const lf_action *a, lf_gauge *f, int hb, uint64_t seed, long k, int mu,
+                         int par, lf_hb_stats *stats) {
+  LF_CHECK(check_wilson(a, f, hb ? "heatbath" : "overrelaxation"));
   const lf_lattice *lat = f->lat;
-  const int nd = lat->nd;
+  if (k < 0 || mu < 0 || mu >= lat->nd || (par != 0 && par != 1))
+    return LF_ERROR(LF_EINVAL, "heatbath class (sweep %ld, direction %d, parity %d) out of range", k, mu, par);
   long upd = 0, tri = 0;
-  for (int mu = 0; mu < nd; mu++)
-    for (int par = 0; par < 2; par++) {
 #pragma omp parallel for schedule(static) if (lat->vol >= LF_OMP_MIN_SITES) reduction(+ : upd, tri)
-      for (long s = 0; s < lat->vol; s++) {
-        if (lat->parity[s] != par) continue;
-        lf_rng r; /* unused by overrelaxation */
-        lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_HEATBATH, (uint64_t)k * 4u + (uint64_t)mu),
-                      (uint64_t)s);
-        update_link(a, f, s, mu, hb, &r, &upd, &tri);
-      }
-    }
+  for (long s = 0; s < lat->vol; s++) {
+    if (lat->parity[s] != par) continue;
+    lf_rng r; /* unused by overrelaxation */
+    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_HEATBATH, (uint64_t)k * 4u + (uint64_t)mu),
+                (uint64_t)lf_lattice_global(lat, s));
+    update_link(a, f, s, mu, hb, &r, &upd, &tri);
+  }
   if (stats) {
     stats->updates += upd;
     stats->trials += tri;
   }
+  return LF_OK;
+}
+
+static int sweep(const lf_action *a, lf_gauge *f, int hb, uint64_t seed, long k, lf_hb_stats *stats) {
+  for (int mu = 0; mu < f->lat->nd; mu++)
+    for (int par = 0; par < 2; par++) LF_CHECK(lf_mc_heatbath_class(a, f, hb, seed, k, mu, par, stats));
+  return LF_OK;
 }
 
 int lf_mc_heatbath_sweep(const lf_action *a, lf_gauge *f, uint64_t seed, long k, lf_hb_stats *st) {
   LF_CHECK(check_wilson(a, f, "heatbath"));
   if (k < 0) return LF_ERROR(LF_EINVAL, "heatbath sweep index %ld is negative: count sweeps from 0", k);
-  sweep(a, f, 1, seed, k, st);
-  return LF_OK;
+  return sweep(a, f, 1, seed, k, st);
 }
 
 int lf_mc_overrelax_sweep(const lf_action *a, lf_gauge *f) {
   LF_CHECK(check_wilson(a, f, "overrelaxation"));
-  sweep(a, f, 0, 0, 0, NULL);
-  return LF_OK;
+  return sweep(a, f, 0, 0, 0, NULL);
 }

@@ -12,7 +12,7 @@
  * Both are symmetric products of volume-preserving maps, hence reversible and area
  * preserving; dH = O(eps^2) per trajectory (S. Duane et al., PLB 195 (1987) 216).
  *
- * Thread contract: momenta keyed by (seed, MOMENTA | traj, site); updates OpenMP static
+ * Thread contract: momenta keyed by (seed, MOMENTA | traj, global site); updates OpenMP static
  * over links; sums with a fixed chunk partition: bitwise thread-count independent.
  */
 #include <math.h>
@@ -25,6 +25,8 @@ struct lf_hmc_work {
   lf_cplx *mom;    /* momenta, nlinks * n*n */
   lf_cplx *force;  /* force,   nlinks * n*n */
   lf_gauge *copy;  /* field at the start of the trajectory */
+  int (*sync)(void *ctx, lf_gauge *f); /* called before every force (dist: halo exchange) */
+  void *sync_ctx;
 };
 
 int lf_mc_hmc_work_alloc(lf_hmc_work **out, const lf_gauge *f) {
@@ -53,6 +55,12 @@ void lf_mc_hmc_work_free(lf_hmc_work *w) {
 }
 
 lf_cplx *lf_mc_hmc_momenta(lf_hmc_work *w) { return w->mom; }
+lf_gauge *lf_mc_hmc_saved(lf_hmc_work *w) { return w->copy; }
+
+void lf_mc_hmc_work_set_sync(lf_hmc_work *w, int (*fn)(void *ctx, lf_gauge *f), void *ctx) {
+  w->sync = fn;
+  w->sync_ctx = ctx;
+}
 
 const char *lf_mc_integrator_name(lf_integrator i) {
   switch (i) {
@@ -87,7 +95,8 @@ void lf_mc_hmc_draw_momenta(const lf_gauge *f, lf_cplx *mom, uint64_t seed, long
 #pragma omp parallel for schedule(static) if (f->lat->vol >= LF_OMP_MIN_SITES)
   for (long s = 0; s < f->lat->vol; s++) {
     lf_rng r;
-    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_MOMENTA, (uint64_t)traj), (uint64_t)s);
+    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_MOMENTA, (uint64_t)traj),
+                (uint64_t)lf_lattice_global(f->lat, s));
     for (int mu = 0; mu < nd; mu++)
       lf_alg_random(f->group, mom + ((size_t)s * (size_t)nd + (size_t)mu) * ls, &r);
   }
@@ -167,10 +176,12 @@ static void update_links(lf_gauge *f, const lf_cplx *mom, double eps) {
   }
 }
 
-/* P <- P - eps F(U) (fused in the action module for SU(3) Wilson). */
-static int update_mom(const lf_action *a, lf_gauge *f, lf_cplx *mom, lf_cplx *force, double eps,
+/* P <- P - eps F(U) (fused in the action module for SU(3) Wilson); the workspace's sync
+ * hook runs first (a domain decomposition refreshes its halo links there). */
+static int update_mom(const lf_action *a, lf_gauge *f, lf_cplx *mom, lf_hmc_work *w, double eps,
                       int *nforce) {
-  LF_CHECK(lf_action_force_add(a, f, -eps, mom, force));
+  if (w->sync) LF_CHECK(w->sync(w->sync_ctx, f));
+  LF_CHECK(lf_action_force_add(a, f, -eps, mom, w->force));
   (*nforce)++;
   return LF_OK;
 }
@@ -182,19 +193,19 @@ int lf_mc_hmc_integrate(const lf_action *a, const lf_hmc_params *p, lf_gauge *f,
   int nf = 0;
   const double eps = p->tau / (double)p->nsteps;
   if (p->integrator == LF_INTEGRATOR_LEAPFROG) {
-    LF_CHECK(update_mom(a, f, mom, w->force, 0.5 * eps, &nf));
+    LF_CHECK(update_mom(a, f, mom, w, 0.5 * eps, &nf));
     for (int k = 0; k < p->nsteps; k++) {
       update_links(f, mom, eps);
-      LF_CHECK(update_mom(a, f, mom, w->force, k + 1 < p->nsteps ? eps : 0.5 * eps, &nf));
+      LF_CHECK(update_mom(a, f, mom, w, k + 1 < p->nsteps ? eps : 0.5 * eps, &nf));
     }
   } else {
     const double lam = LF_OMELYAN_LAMBDA;
-    LF_CHECK(update_mom(a, f, mom, w->force, lam * eps, &nf));
+    LF_CHECK(update_mom(a, f, mom, w, lam * eps, &nf));
     for (int k = 0; k < p->nsteps; k++) {
       update_links(f, mom, 0.5 * eps);
-      LF_CHECK(update_mom(a, f, mom, w->force, (1.0 - 2.0 * lam) * eps, &nf));
+      LF_CHECK(update_mom(a, f, mom, w, (1.0 - 2.0 * lam) * eps, &nf));
       update_links(f, mom, 0.5 * eps);
-      LF_CHECK(update_mom(a, f, mom, w->force, (k + 1 < p->nsteps ? 2.0 : 1.0) * lam * eps, &nf));
+      LF_CHECK(update_mom(a, f, mom, w, (k + 1 < p->nsteps ? 2.0 : 1.0) * lam * eps, &nf));
     }
   }
   if (nforce) *nforce = nf;

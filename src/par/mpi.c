@@ -215,6 +215,50 @@ int lf_par_bcast(void *buf, size_t bytes, int root) {
   return LF_OK;
 }
 
+int lf_par_allgather_bytes(const void *in, size_t bytes, void *out) {
+#ifdef LATFLOW_HAVE_MPI
+  if (g_mpi && g_size > 1) {
+    if (bytes > (size_t)1 << 30)
+      return LF_ERROR(LF_EINVAL, "lf_par_allgather_bytes of %zu bytes per rank: at most 1 GiB", bytes);
+    if (MPI_Allgather(in, (int)bytes, MPI_BYTE, out, (int)bytes, MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS)
+      return LF_ERROR(LF_EMPI, "MPI_Allgather of %zu bytes per rank failed", bytes);
+    return LF_OK;
+  }
+#endif
+  if (bytes) memmove(out, in, bytes);
+  return LF_OK;
+}
+
+/* Largest message of lf_par_sendrecv (MPI counts are int); callers split larger data. */
+#define LF_PAR_MSG_MAX ((size_t)1 << 30)
+
+int lf_par_sendrecv(const void *sbuf, size_t sbytes, int dest, void *rbuf, size_t rbytes, int src) {
+  if (dest >= g_size || src >= g_size)
+    return LF_ERROR(LF_EINVAL, "lf_par_sendrecv with rank %d of %d ranks", dest >= g_size ? dest : src, g_size);
+  if (sbytes > LF_PAR_MSG_MAX || rbytes > LF_PAR_MSG_MAX)
+    return LF_ERROR(LF_EINVAL, "lf_par_sendrecv of %zu bytes: split messages above 1 GiB",
+                    sbytes > rbytes ? sbytes : rbytes);
+#ifdef LATFLOW_HAVE_MPI
+  if (g_mpi && g_size > 1) {
+    int rc = MPI_Sendrecv(sbuf, dest < 0 ? 0 : (int)sbytes, MPI_BYTE, dest < 0 ? MPI_PROC_NULL : dest, 77,
+                          rbuf, src < 0 ? 0 : (int)rbytes, MPI_BYTE, src < 0 ? MPI_PROC_NULL : src, 77,
+                          MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS)
+      return LF_ERROR(LF_EMPI, "MPI_Sendrecv (%zu bytes to rank %d, %zu from rank %d) failed", sbytes,
+                      dest, rbytes, src);
+    return LF_OK;
+  }
+#endif
+  if (dest > 0 || src > 0)
+    return LF_ERROR(LF_EINVAL, "lf_par_sendrecv to rank %d / from rank %d on a single rank", dest, src);
+  if (dest == 0 && src == 0) {
+    if (sbytes != rbytes)
+      return LF_ERROR(LF_EINVAL, "lf_par_sendrecv to self with %zu bytes sent and %zu received", sbytes, rbytes);
+    if (sbytes) memmove(rbuf, sbuf, sbytes);
+  }
+  return LF_OK;
+}
+
 void lf_par_barrier(void) {
 #ifdef LATFLOW_HAVE_MPI
   if (g_mpi && g_size > 1) MPI_Barrier(MPI_COMM_WORLD);

@@ -60,6 +60,20 @@ int main(int argc, char **argv) {
                  lf_par_allgather(local, 0, nchunks - 1, nchunks, len, all) == LF_EINVAL);
     lf_error_clear();
   }
+  /* allgather: block r holds rank r's value; sendrecv around a ring: from the rank below */
+  {
+    long mine = 1000 + rank, blocks[64] = {0};
+    int okg = size <= 64 && lf_par_allgather_bytes(&mine, sizeof mine, blocks) == LF_OK;
+    for (int r = 0; okg && r < size; r++) okg = blocks[r] == 1000 + r;
+    LF_TEST_TRUE("allgather_bytes: block r is rank r's contribution", okg);
+    double sent = 2.385 * rank, in = -1;
+    int rc2 = lf_par_sendrecv(&sent, sizeof sent, (rank + 1) % size, &in, sizeof in, (rank + size - 1) % size);
+    double ok2 = rc2 == LF_OK && in == 2.385 * ((rank + size - 1) % size);
+    lf_par_allreduce_min(&ok2, 1);
+    LF_TEST_TRUE("sendrecv around the ring: each rank receives from the rank below", ok2 == 1);
+    LF_TEST_TRUE("sendrecv above 1 GiB refused", lf_par_sendrecv(&sent, (size_t)1 << 31, 0, NULL, 0, -1) == LF_EINVAL);
+    lf_error_clear();
+  }
 
   /* a failure on the last rank reaches every rank with its message */
   int st = LF_OK;
