@@ -370,6 +370,24 @@ int lf_nn_params_load(lf_nn_params *P, const char *path, lf_nn_meta *meta_out);
 int lf_nn_adam_save(const lf_nn_adam *opt, const char *path);
 int lf_nn_adam_load(lf_nn_adam *opt, const char *path);
 
+/* Model checkpoints (used by the flow families; docs/nn.md "Model checkpoints"): PATH holds
+ * the store with metadata format, config, step, seed, adam_step; with opt != NULL the Adam
+ * state goes first to the companion file lf_nn_opt_path(PATH) ("DIR/model.safetensors" ->
+ * "DIR/model.opt.safetensors"). Atomic writes. */
+int lf_nn_opt_path(const char *path, char *buf, size_t n);
+int lf_nn_checkpoint_save(const lf_nn_params *P, const lf_nn_adam *opt, const char *format,
+                          const char *config, long step, uint64_t seed, const char *path);
+/* The config string of a checkpoint whose format tag must equal `format` (LF_EFORMAT naming
+ * `what`, e.g. "U(1) flow", otherwise). */
+int lf_nn_checkpoint_config(const char *path, const char *format, const char *what,
+                            char *config, size_t n);
+/* Values into P (built from that config; every tensor must match), finiteness checked; with
+ * opt != NULL the Adam state is initialised and restored from the companion file, whose
+ * step must equal the model file's adam_step (LF_ESTATE otherwise; the caller clears opt
+ * only on success). step, seed may be NULL. */
+int lf_nn_checkpoint_load(lf_nn_params *P, lf_nn_adam *opt, long *step, uint64_t *seed,
+                          const char *path);
+
 #ifdef __cplusplus
 }
 #endif
