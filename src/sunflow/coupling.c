@@ -209,10 +209,37 @@ int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb,
   return LF_OK;
 }
 
+/* Context features -> frozen plaquettes -> links: adds to g [n][fs] the gradient that
+ * wb->gfeat (dL/d features, from the context net's backward) implies, for the inputs `in`
+ * of layer l. */
+static void features_backward(const lf_sunflow_model *m, const lf_sunflow_batch *wb, int l,
+                              int n, const lf_cplx *in, lf_cplx *g) {
+  const lf_sunflow_layer *ly = &m->layers[l];
+  const int N = m->N;
+  const size_t V = (size_t)m->V, ch0 = (size_t)m->ch0;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    const lf_cplx *u = in + (size_t)b * m->fs;
+    lf_cplx *gb = g + (size_t)b * m->fs;
+    const double *gf = wb->gfeat + (size_t)b * ch0 * V;
+    for (int pl = 0; pl < m->nplanes; pl++) {
+      const double *fz = ly->frozen + (size_t)pl * V;
+      const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
+      for (size_t s = 0; s < V; s++) {
+        if (fz[s] == 0) continue;
+        lf_cplx gp[9];
+        lf_mat_identity(N, gp);
+        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
+        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
+      }
+    }
+  }
+}
+
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                  lf_cplx *g, const double *gl) {
   const lf_sunflow_layer *ly = &m->layers[l];
-  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
   const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
   const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
@@ -272,23 +299,7 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
   int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
   if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (backward)", l);
   /* features -> frozen plaquettes -> links */
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < n; b++) {
-    const lf_cplx *u = in + (size_t)b * m->fs;
-    lf_cplx *gb = g + (size_t)b * m->fs;
-    const double *gf = wb->gfeat + (size_t)b * ch0 * V;
-    for (int pl = 0; pl < m->nplanes; pl++) {
-      const double *fz = ly->frozen + (size_t)pl * V;
-      const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
-      for (size_t s = 0; s < V; s++) {
-        if (fz[s] == 0) continue;
-        lf_cplx gp[9];
-        lf_mat_identity(N, gp);
-        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
-        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
-      }
-    }
-  }
+  features_backward(m, wb, l, n, in, g);
   return LF_OK;
 }
 
@@ -298,7 +309,7 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
    * records of layer l hold its input x; the output's active loop W' and its eigensystem
    * (eigenvectors of W, angles theta') are rebuilt from it. */
   const lf_sunflow_layer *ly = &m->layers[l];
-  const size_t V = (size_t)m->V, B = (size_t)wb->batch, ch0 = (size_t)m->ch0;
+  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
   const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
   const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
@@ -360,22 +371,6 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
                              "or two eigenvalues coincide; the links must be SU(N)", l);
   int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
   if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (inverse VJP)", l);
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < n; b++) {
-    const lf_cplx *u = in + (size_t)b * m->fs;
-    lf_cplx *gb = g + (size_t)b * m->fs;
-    const double *gf = wb->gfeat + (size_t)b * ch0 * V;
-    for (int pl = 0; pl < m->nplanes; pl++) {
-      const double *fz = ly->frozen + (size_t)pl * V;
-      const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
-      for (size_t s = 0; s < V; s++) {
-        if (fz[s] == 0) continue;
-        lf_cplx gp[9];
-        lf_mat_identity(N, gp);
-        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
-        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
-      }
-    }
-  }
+  features_backward(m, wb, l, n, in, g);
   return LF_OK;
 }
