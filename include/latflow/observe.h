@@ -96,6 +96,11 @@ int lf_observe_wflow_init(lf_wflow_ws *ws, const lf_gauge *f);
 void lf_observe_wflow_clear(lf_wflow_ws *ws);
 /* One RK3 step of size eps > 0, in place: f = V(t) -> V(t + eps). */
 int lf_observe_wflow_step(lf_gauge *f, double eps, lf_wflow_ws *ws);
+/* One stage of that step: X <- a X - b F(U) (F the Wilson force, ws->z holds X), then
+ * U <- exp(c X) U on every link of f. A step is the stages (0, eps, 1/4),
+ * (-17/36, 8/9 eps, 1), (-1, 3/4 eps, 1); exposed for drivers that refresh halo links
+ * between stages (dist). */
+int lf_observe_wflow_stage(lf_gauge *f, lf_wflow_ws *ws, double a, double b, double c);
 /* Flow by a time t >= 0 in ceil(t/eps) equal steps (each <= eps), in place. */
 int lf_observe_wflow(lf_gauge *f, double t, double eps, lf_wflow_ws *ws);
 /* Flow f (in place) through the increasing times ts[0..nt-1] (ts[0] >= 0; 0 measures the unflowed field) with steps of at most eps, each

@@ -20,24 +20,7 @@
 static int stage(const lf_dist *d, lf_gauge *f, lf_wflow_ws *ws, double a, double b, double c) {
   LF_CHECK(lf_dist_halo(d, f, -1));
   int prof = lf_prof_begin("wflow", LF_PROF_COMPUTE);
-  int rc = lf_action_force(&ws->act, f, ws->force);
-  const int n = f->n;
-  const size_t ls = lf_gauge_linksize(f);
-  const long nl = (long)f->nlinks;
-  const lf_group g = f->group;
-#pragma omp parallel for schedule(static)
-  for (long l = 0; l < nl; l++) {
-    lf_cplx *x = ws->z + (size_t)l * ls, *fr = ws->force + (size_t)l * ls;
-    lf_cplx y[9], e[9], t[9];
-    for (size_t i = 0; i < ls; i++) {
-      x[i] = a * x[i] - b * fr[i];
-      y[i] = c * x[i];
-    }
-    lf_alg_exp(g, e, y);
-    lf_cplx *u = f->u + (size_t)l * ls;
-    lf_mat_mul(n, t, e, u);
-    lf_mat_copy(n, u, t);
-  }
+  int rc = lf_observe_wflow_stage(f, ws, a, b, c);
   lf_prof_end(prof);
   return rc;
 }

@@ -46,7 +46,7 @@ void lf_observe_wflow_clear(lf_wflow_ws *ws) {
 }
 
 /* X <- a X + b eps Z(W) = a X - b eps F(W); then U <- exp(c X) U for every link. */
-static int rk_stage(lf_gauge *f, lf_wflow_ws *ws, double a, double b, double c) {
+int lf_observe_wflow_stage(lf_gauge *f, lf_wflow_ws *ws, double a, double b, double c) {
   LF_CHECK(lf_action_force(&ws->act, f, ws->force));
   const int n = f->n;
   const size_t ls = lf_gauge_linksize(f);
@@ -75,9 +75,9 @@ int lf_observe_wflow_step(lf_gauge *f, double eps, lf_wflow_ws *ws) {
   if (ws->nlinks != f->nlinks || ws->n != f->n || !ws->z)
     return LF_ERROR(LF_ESTATE, "Wilson flow workspace was made for another field; call "
                     "lf_observe_wflow_init for this one");
-  LF_CHECK(rk_stage(f, ws, 0.0, eps, 0.25));                       /* X = Z0        */
-  LF_CHECK(rk_stage(f, ws, -17.0 / 36.0, 8.0 / 9.0 * eps, 1.0));   /* 8/9 Z1 - 17/36 Z0 */
-  LF_CHECK(rk_stage(f, ws, -1.0, 0.75 * eps, 1.0));                /* 3/4 Z2 - X    */
+  LF_CHECK(lf_observe_wflow_stage(f, ws, 0.0, eps, 0.25));                       /* X = Z0        */
+  LF_CHECK(lf_observe_wflow_stage(f, ws, -17.0 / 36.0, 8.0 / 9.0 * eps, 1.0));   /* 8/9 Z1 - 17/36 Z0 */
+  LF_CHECK(lf_observe_wflow_stage(f, ws, -1.0, 0.75 * eps, 1.0));                /* 3/4 Z2 - X    */
   return LF_OK;
 }
 
