@@ -125,8 +125,12 @@ static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n
   }
 }
 
-int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                lf_cplx *x, double *logJ, int save) {
+/* Both directions of layer l on samples 0..n-1: forward W' = Phi(W), or inverse W = Phi^-1(W')
+ * (the context, hence the parameters, comes from the frozen links, equal in input and
+ * output); the active link becomes U' = W' S in either case; logJ[b] = log|det| of the
+ * FORWARD map (at the forward input) summed over the active links. */
+static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                          lf_cplx *x, double *logJ, int save, int inverse) {
   LF_CHECK(context(m, wb, l, n, x, save));
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
@@ -148,19 +152,23 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
         bad = 1;
         break;
       }
-      lf_mat_mul_dag(N, w, U, st);
-      if (lf_spec_eig(N, 1, w, &e)) {
+      lf_mat_mul_dag(N, w, U, st); /* the active loop of the input */
+      gather(m, net, s, p);
+      if (lf_spec_eig(N, 1, w, &e) ||
+          (inverse && lf_sunflow_angles_inverse(N, K, e.theta, p, th1, &ld))) {
         bad = 1;
         break;
       }
-      gather(m, net, s, p);
-      lf_sunflow_angles_forward(N, K, e.theta, p, th1, &ld);
+      if (!inverse) lf_sunflow_angles_forward(N, K, e.theta, p, th1, &ld);
       lf_spec_map(&e, th1, w1);
       lf_mat_mul(N, U, w1, st);
       lj += ld;
     }
     logJ[b] = lj;
   }
+  if (bad && inverse)
+    return LF_ERROR(LF_ENAN, "inverting SU(N) flow layer %d failed; the links must be "
+                             "SU(N) matrices and the parameters finite", l);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d: an active loop is not an SU(N) matrix "
                              "(or not finite), or a learned active staple is singular; the "
@@ -168,45 +176,14 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
   return LF_OK;
 }
 
+int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                lf_cplx *x, double *logJ, int save) {
+  return coupling_apply(m, wb, l, n, x, logJ, save, 0);
+}
+
 int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                 lf_cplx *x, double *logJ) {
-  LF_CHECK(context(m, wb, l, n, x, 0));
-  const lf_sunflow_layer *ly = &m->layers[l];
-  const size_t V = (size_t)m->V, B = (size_t)wb->batch;
-  const int N = m->N, K = m->cfg.K;
-  const double *out = wb->out + (size_t)l * B * (size_t)m->ntp * V;
-  int bad = 0;
-#pragma omp parallel for schedule(static) reduction(| : bad)
-  for (int b = 0; b < n; b++) {
-    lf_cplx *u = x + (size_t)b * m->fs;
-    const double *net = out + (size_t)b * (size_t)m->ntp * V;
-    double lj = 0;
-    const lf_cplx *lx = lal_run(m, wb, l, b, u);
-    for (long j = 0; j < ly->nact && !bad; j++) {
-      const long s = ly->act[j];
-      lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
-      lf_spec_eigsys e;
-      double p[MAXTP], th[3], ld;
-      if (lf_sunflow_active_staple(m, ly, u, lx, s, st, NULL)) {
-        bad = 1;
-        break;
-      }
-      lf_mat_mul_dag(N, w1, U, st);
-      gather(m, net, s, p);
-      if (lf_spec_eig(N, 1, w1, &e) || lf_sunflow_angles_inverse(N, K, e.theta, p, th, &ld)) {
-        bad = 1;
-        break;
-      }
-      lf_spec_map(&e, th, w);
-      lf_mat_mul(N, U, w, st);
-      lj += ld;
-    }
-    logJ[b] = lj;
-  }
-  if (bad)
-    return LF_ERROR(LF_ENAN, "inverting SU(N) flow layer %d failed; the links must be "
-                             "SU(N) matrices and the parameters finite", l);
-  return LF_OK;
+  return coupling_apply(m, wb, l, n, x, logJ, 0, 1);
 }
 
 /* Context features -> frozen plaquettes -> links: adds to g [n][fs] the gradient that
