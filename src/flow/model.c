@@ -343,7 +343,7 @@ int lf_flow_forward(const lf_flow_model *m, lf_flow_batch *wb, int n, const doub
   const double logr = lf_flow_prior_logp(m);
   wb->fwd_n = -1;
   lf_arena_reset(&wb->arena);
-  if (n == 0) return LF_OK;
+  if (n == 0) return wb->fwd_n = 0, LF_OK; /* a rank without samples: backward of 0 is valid */
   if (x != z) memcpy(x, z, (size_t)n * V2 * sizeof(double));
   for (int b = 0; b < n; b++) wb->lq[b] = logr;
   for (int l = 0; l < L; l++) {
@@ -363,7 +363,7 @@ int lf_flow_forward_path(lf_flow_model *m, lf_flow_batch *wb, int n, const doubl
   const double logr = lf_flow_prior_logp(m);
   wb->fwd_n = -1;
   lf_arena_reset(&wb->arena);
-  if (n == 0) return LF_OK;
+  if (n == 0) return wb->fwd_n = 0, LF_OK;
   if (x != z) memcpy(x, z, (size_t)n * V2 * sizeof(double));
   /* the prior is uniform: d log r / dz = 0 */
   memset(dlogq, 0, (size_t)n * V2 * sizeof(double));

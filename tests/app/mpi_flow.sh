@@ -32,6 +32,11 @@ for np in 2 4; do
   check "path gradients, fast sums: loss curve of $np ranks = 1 rank to round-off (max rel dev $dev)" \
     awk -v d="$dev" 'BEGIN { exit !(d < 1e-9) }'
 done
+# fewer samples than ranks: ranks without samples take part with empty batches
+run 4 train --preset u1-tutorial --steps 3 --batch 2 --out "$T/tiny4" > /dev/null 2>&1 &&
+  run 1 train --preset u1-tutorial --steps 3 --batch 2 --out "$T/tiny1" > /dev/null 2>&1
+check "batch 2 on 4 ranks (two ranks idle): metrics equal to 1 rank" \
+  cmp -s <(cols "$T/tiny1/metrics.csv") <(cols "$T/tiny4/metrics.csv")
 check "12 metric rows written once (rank 0 only)" \
   test "$(wc -l < "$T/d4/metrics.csv")" -eq 13
 check "one summary line on stdout from 4 ranks" \
