@@ -33,6 +33,6 @@ expect_fail "4D lattice for a 2D preset" 2 "give 2 extents" -- \
   "$L" train --preset su3-2d --lattice 4x4x4x4 --steps 1 --out "$T/x2"
 expect_fail "unknown preset lists both families" 2 "su3-2d" -- \
   "$L" train --preset su4-2d --steps 1 --out "$T/x3"
-expect_fail "U(1) configuration under an SU(2) model" 1 "does not match the model" -- \
+expect_fail "SU(3) configuration under an SU(2) model" 1 "does not match the model" -- \
   "$L" eval --model "$T/su2-2d/model.safetensors" "$T/su3-2d.s/cfg_000020.lime"
 finish
