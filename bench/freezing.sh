@@ -17,6 +17,7 @@
 # so they carry over to the larger lattice: `latflow train --init-from`); both trainings
 # count as training time.
 set -euo pipefail
+[ -x /usr/bin/time ] || { echo "$0: needs /usr/bin/time (Debian package 'time': apt-get install time)" >&2; exit 2; }
 B=$(cd "${1:-build}" && pwd)
 O=${2:-out/freezing}
 BETAS=${BETAS:-"3 4 5 6"}

@@ -8,6 +8,7 @@
 # acceptance of N independence-Metropolis proposals, the plaquette with its Gamma-method
 # error and the exact infinite-volume value printed by `latflow sample`.
 set -euo pipefail
+[ -x /usr/bin/time ] || { echo "$0: needs /usr/bin/time (Debian package 'time': apt-get install time)" >&2; exit 2; }
 B=$(cd "${1:-build}" && pwd)
 O=${2:-out/sun2d_beta}
 BETAS=${BETAS:-"2 4 6"}
