@@ -70,9 +70,6 @@ static int final_ess(app_flow *f, uint64_t seed, long n, double *ess, double *lo
   return rc;
 }
 
-/* strings restored from run.json by rundir_opts_merge (strdup'ed), freed on return */
-static char *restored[3];
-
 static int train_main(int argc, char **argv) {
   const char *preset = "u1-tutorial", *lattice = NULL, *out = NULL, *resume = NULL;
   const char *registry = NULL, *experiment = NULL, *init_from = NULL, *gradient = NULL;
@@ -127,15 +124,11 @@ static int train_main(int argc, char **argv) {
     } else {
       cJSON *cmdj = cJSON_GetObjectItem(saved, "command");
       int ok = cJSON_IsString(cmdj) && !strcmp(cmdj->valuestring, CMD);
-      const char *preset0 = preset, *lattice0 = lattice, *init0 = init_from;
       int mr = ok ? rundir_opts_merge(CMD, opts, seen, cJSON_GetObjectItem(saved, "parameters"),
                                       mutable_keys, 0)
                   : CLI_ERR;
       if (!ok) cli_error(CMD, NULL, "%s was not written by 'latflow train'", out);
       cJSON_Delete(saved);
-      if (preset != preset0) restored[0] = (char *)preset;
-      if (lattice != lattice0) restored[1] = (char *)lattice;
-      if (init_from != init0) restored[2] = (char *)init_from;
       if (mr != CLI_OK) code = LF_EXIT_USAGE;
     }
   }
@@ -346,9 +339,4 @@ static int train_main(int argc, char **argv) {
   return exit_code;
 }
 
-int cmd_train(int argc, char **argv) {
-  int rc = train_main(argc, argv);
-  free(restored[0]), free(restored[1]), free(restored[2]);
-  restored[0] = restored[1] = restored[2] = NULL;
-  return rc;
-}
+int cmd_train(int argc, char **argv) { return train_main(argc, argv); }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rundir.h"
 #include "latflow/core.h"
 #include "latflow/par.h"
 
@@ -85,6 +86,7 @@ int main(int argc, char **argv) {
         }
       }
       int rc = commands[i].fn(argc - 1, argv + 1);
+      rundir_free_restored();
       lf_par_finalize();
       return rc;
     }

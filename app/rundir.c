@@ -76,10 +76,32 @@ static int same_value(const cli_opt *o, const cJSON *v) {
   return 0;
 }
 
+/* strings restored from run.json: they live until rundir_free_restored (main, at exit) */
+static char **restored;
+static size_t nrestored;
+
+void rundir_free_restored(void) {
+  for (size_t i = 0; i < nrestored; i++) free(restored[i]);
+  free(restored);
+  restored = NULL, nrestored = 0;
+}
+
+static const char *keep(const char *s) {
+  char *d = strdup(s);
+  char **r = d ? realloc(restored, (nrestored + 1) * sizeof *r) : NULL;
+  if (!r) {
+    free(d);
+    return NULL;
+  }
+  restored = r;
+  restored[nrestored++] = d;
+  return d;
+}
+
 static void set_from_json(const cli_opt *o, const cJSON *v) {
   switch (o->kind) {
   case CLI_STR:
-    *(const char **)o->dst = cJSON_IsString(v) ? strdup(v->valuestring) : NULL; /* lives until exit */
+    *(const char **)o->dst = cJSON_IsString(v) ? keep(v->valuestring) : NULL;
     break;
   case CLI_FLAG: *(int *)o->dst = cJSON_IsTrue(v); break;
   case CLI_INT: *(int *)o->dst = (int)v->valuedouble; break;

@@ -22,6 +22,9 @@ cJSON *rundir_opts_to_json(const cli_opt *opts, const char *const *skip);
  * `mutable` or allow_change is set. Prints the reason and returns CLI_ERR on refusal. */
 int rundir_opts_merge(const char *cmd, const cli_opt *opts, const int *seen, const cJSON *saved,
                       const char *const *mutable_keys, int allow_change);
+/* Free the option strings restored by rundir_opts_merge (they stay valid until then; main
+ * calls it after the command returns). */
+void rundir_free_restored(void);
 
 /* Read a whole file (NUL-terminated); NULL + message printed on failure. */
 char *rundir_slurp(const char *cmd, const char *path, size_t *len);
