@@ -146,8 +146,8 @@ static int train_main(int argc, char **argv) {
   if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr ||
       (seen[2] && !(beta > 0)) || !(clip >= 0)) {
     cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0, --clip-grad >= 0",
-              "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g, lr-min %g, beta %g",
-              steps, batch, ckevery, lr, lr_min, beta);
+              "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g, lr-min %g, beta %g, "
+              "clip-grad %g", steps, batch, ckevery, lr, lr_min, beta, clip);
     return LF_EXIT_USAGE;
   }
   if (gradient && strcmp(gradient, "path") && strcmp(gradient, "reparam")) {

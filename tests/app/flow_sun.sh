@@ -33,6 +33,15 @@ expect_fail "4D lattice for a 2D preset" 2 "give 2 extents" -- \
   "$L" train --preset su3-2d --lattice 4x4x4x4 --steps 1 --out "$T/x2"
 expect_fail "unknown preset lists both families" 2 "su3-2d" -- \
   "$L" train --preset su4-2d --steps 1 --out "$T/x3"
+expect_fail "unknown --gradient" 2 "unknown gradient estimator" -- \
+  "$L" train --preset su2-2d --gradient bogus --steps 1 --out "$T/x4"
+expect_fail "negative --clip-grad" 2 "clip-grad >= 0" -- \
+  "$L" train --preset u1-tutorial --clip-grad -1 --steps 1 --out "$T/x5"
+check "... and no run directory was created for them" test ! -e "$T/x4" -a ! -e "$T/x5"
+sum0=$(cksum < "$T/su2-2d/model.safetensors")
+expect_fail "sample --lattice of the wrong dimension" 1 "give 2 extents" -- \
+  "$L" sample --model "$T/su2-2d/model.safetensors" --lattice 4x4x4x4 --n 10
+check "... and the model file is unchanged" test "$(cksum < "$T/su2-2d/model.safetensors")" = "$sum0"
 expect_fail "SU(3) configuration under an SU(2) model" 1 "does not match the model" -- \
   "$L" eval --model "$T/su2-2d/model.safetensors" "$T/su3-2d.s/cfg_000020.lime"
 finish
