@@ -24,8 +24,8 @@ for beta in $BETAS; do
   rm -rf "$d"
   /usr/bin/time -f "%U %S" -o "$d.time" "$B/latflow" train --preset su3-2d --beta "$beta" \
     --steps "$STEPS" --out "$d" > "$d.train.log" 2>&1
-  "$B/latflow" sample --model "$d/model.safetensors" --n "$N" > "$d.sample.log" 2>&1
-  "$B/latflow" sample --model "$d/model.safetensors" --n "$N" --json 2>/dev/null | tail -1 > "$d.json"
+  "$B/latflow" sample --model "$d/model.safetensors" --n "$N" --json > "$d.sample.log" 2>&1
+  tail -1 "$d.sample.log" > "$d.json" # the text summary and the JSON line of one run
   cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$d.time")
   ess=$(sed -n 's/.*"ess":\([0-9.eE+-]*\).*/\1/p' "$d.json")
   acc=$(sed -n 's/.*"acceptance":\([0-9.eE+-]*\).*/\1/p' "$d.json")
