@@ -75,7 +75,8 @@ static int train_main(int argc, char **argv) {
   const char *registry = NULL, *experiment = NULL, *init_from = NULL, *gradient = NULL;
   double beta = 0, lr = 1e-3, lr_min = -1, clip = 0;
   long steps = 1000, ckevery = 100;
-  int batch = 64, json = 0, rect = 0, determ = 0;
+  int batch = 64, json = 0, rect = 0, determ = 0, layers = 0, kernel = 0, bins = 0;
+  const char *hidden = NULL;
   uint64_t seed = 1;
   const cli_opt opts[] = {
       {"preset", CLI_STR, &preset, "NAME", "u1-tutorial (default), u1-spline, u1-best (2D U(1)); su2-2d, su3-2d, su3-4d-plaq, su3-4d-lal (SU(N) spectral flows; lal = learned active loops)"},
@@ -93,6 +94,10 @@ static int train_main(int argc, char **argv) {
       {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
+      {"layers", CLI_INT, &layers, "N", "coupling layers (preset's; U(1): even, SU(N): a multiple of nd x mask period)"},
+      {"hidden", CLI_STR, &hidden, "C1,C2..", "hidden channels of each context CNN, e.g. 16,16, or 'none' (preset's)"},
+      {"kernel", CLI_INT, &kernel, "K", "odd kernel size of the context CNNs (preset's; 3)"},
+      {"bins", CLI_INT, &bins, "K", "spline bins (U(1) NCP: mixture components) (preset's)"},
       {"init-from", CLI_STR, &init_from, "FILE", "start from this model's parameters and architecture (another lattice or beta allowed)"},
       {"gradient", CLI_STR, &gradient, "KIND", "path (Vaitl et al. 2207.08219) or reparam (default: path for SU(N), reparam for U(1))"},
       {"clip-grad", CLI_DOUBLE, &clip, "NORM", "U(1): rescale gradients whose 2-norm exceeds NORM (default 0: off)"},
@@ -177,7 +182,10 @@ static int train_main(int argc, char **argv) {
     }
   } else {
     /* every rank builds the same model from the seed; rank 0 creates the run directory */
-    int rc = app_flow_create(&fl, preset, lattice, seen[2] ? beta : 0, rect, init_from, seed);
+    app_flow_arch arch = APP_FLOW_ARCH_PRESET;
+    arch.layers = layers, arch.kernel = kernel, arch.bins = bins, arch.rect = rect;
+    int rc = hidden ? app_flow_arch_parse_hidden(hidden, &arch) : LF_OK;
+    if (!rc) rc = app_flow_create(&fl, preset, lattice, seen[2] ? beta : 0, &arch, init_from, seed);
     if (rc) code = rc == LF_EINVAL || rc == LF_EUNSUP ? (cli_fail(CMD, rc), LF_EXIT_USAGE)
                                                        : cli_fail(CMD, rc);
     else if (root && rundir_check_fresh(CMD, out) != CLI_OK) code = LF_EXIT_USAGE;

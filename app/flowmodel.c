@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "latflow/par.h"
@@ -33,26 +34,66 @@ static int parse_lattice(const char *lattice, int want_nd, int *L) {
   return LF_OK;
 }
 
+int app_flow_arch_parse_hidden(const char *text, app_flow_arch *a) {
+  a->nhidden = 0;
+  if (!strcmp(text, "none")) return LF_OK;
+  const char *p = text;
+  while (*p) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 1 || v > 512 || a->nhidden == LF_FLOW_MAXHIDDEN || (*end && *end != ','))
+      return LF_ERROR(LF_EINVAL, "bad hidden channel list '%s'; give up to %d counts in 1..512 "
+                                 "separated by commas (e.g. 16,16) or 'none'",
+                      text, LF_FLOW_MAXHIDDEN);
+    a->hidden[a->nhidden++] = (int)v;
+    p = *end ? end + 1 : end;
+  }
+  return a->nhidden ? LF_OK : LF_ERROR(LF_EINVAL, "empty hidden channel list; give e.g. 16,16 or 'none'");
+}
+
+static int arch_is_preset(const app_flow_arch *a) {
+  return !a || (!a->layers && a->nhidden < 0 && !a->kernel && !a->bins && !a->rect);
+}
+
+/* the architecture fields both families share */
+static void arch_apply(const app_flow_arch *a, int *layers, int *nhidden, int *hidden,
+                       int *kernel, int *bins) {
+  if (!a) return;
+  if (a->layers) *layers = a->layers;
+  if (a->nhidden >= 0) {
+    *nhidden = a->nhidden;
+    for (int i = 0; i < a->nhidden; i++) hidden[i] = a->hidden[i];
+  }
+  if (a->kernel) *kernel = a->kernel;
+  if (a->bins) *bins = a->bins;
+}
+
 static int sun_config_from(const lf_sunflow_config *base, const char *lattice, double beta,
-                           lf_sunflow_config *c) {
+                           const app_flow_arch *a, lf_sunflow_config *c) {
   *c = *base;
   if (lattice) LF_CHECK(parse_lattice(lattice, c->nd, c->L));
   if (beta > 0) c->beta = beta;
+  if (a && a->rect) return LF_ERROR(LF_EINVAL, "--rect-context is an option of the U(1) presets only");
+  arch_apply(a, &c->nlayers, &c->nhidden, c->hidden, &c->kernel, &c->K);
   return lf_sunflow_config_check(c);
 }
 
-static int u1_config_from(const lf_flow_config *base, const char *lattice, double beta, int rect,
-                          lf_flow_config *c) {
+static int u1_config_from(const lf_flow_config *base, const char *lattice, double beta,
+                          const app_flow_arch *a, lf_flow_config *c) {
   *c = *base;
   if (lattice) LF_CHECK(parse_lattice(lattice, 2, c->L));
   if (beta > 0) c->beta = beta;
-  if (rect) c->rect_context = 1;
+  if (a && a->rect) c->rect_context = 1;
+  arch_apply(a, &c->nlayers, &c->nhidden, c->hidden, &c->kernel, &c->tr.K);
   return lf_flow_config_check(c);
 }
 
-int app_flow_create(app_flow *f, const char *preset, const char *lattice, double beta, int rect,
-                    const char *init_from, uint64_t seed) {
+int app_flow_create(app_flow *f, const char *preset, const char *lattice, double beta,
+                    const app_flow_arch *arch, const char *init_from, uint64_t seed) {
   clear(f);
+  if (init_from && !arch_is_preset(arch))
+    return LF_ERROR(LF_EINVAL, "the architecture comes from the --init-from model; drop --layers, "
+                               "--hidden, --kernel, --bins and --rect-context");
   if (init_from) {
     app_flow src;
     LF_CHECK(app_flow_load(&src, init_from, NULL, NULL, NULL));
@@ -60,12 +101,12 @@ int app_flow_create(app_flow *f, const char *preset, const char *lattice, double
     f->sun = src.sun;
     if (src.sun) {
       lf_sunflow_config c;
-      rc = sun_config_from(lf_sunflow_model_config(src.sm), lattice, beta, &c);
+      rc = sun_config_from(lf_sunflow_model_config(src.sm), lattice, beta, NULL, &c);
       if (!rc) rc = lf_sunflow_model_alloc(&f->sm, &c, seed);
       if (!rc) rc = lf_nn_params_copy(lf_sunflow_model_store(f->sm), lf_sunflow_model_store(src.sm));
     } else {
       lf_flow_config c;
-      rc = u1_config_from(lf_flow_model_config(src.u1), lattice, beta, rect, &c);
+      rc = u1_config_from(lf_flow_model_config(src.u1), lattice, beta, NULL, &c);
       if (!rc) rc = lf_flow_model_alloc(&f->u1, &c, seed);
       if (!rc) rc = lf_flow_model_copy_params(f->u1, src.u1);
     }
@@ -77,16 +118,15 @@ int app_flow_create(app_flow *f, const char *preset, const char *lattice, double
   int rc;
   if (f->sun) {
     lf_sunflow_config base, c;
-    if (rect) return LF_ERROR(LF_EINVAL, "--rect-context is an option of the U(1) presets only");
     rc = lf_sunflow_preset(preset, &base);
-    if (!rc) rc = sun_config_from(&base, lattice, beta, &c);
+    if (!rc) rc = sun_config_from(&base, lattice, beta, arch, &c);
     if (!rc) rc = lf_sunflow_model_alloc(&f->sm, &c, seed);
   } else {
     lf_flow_config base, c;
     rc = lf_flow_preset(preset, &base);
     if (rc == LF_EINVAL && strncmp(preset, "u1-", 3))
       rc = LF_ERROR(LF_EINVAL, "unknown flow preset '%s'; use one of " APP_FLOW_PRESETS, preset);
-    if (!rc) rc = u1_config_from(&base, lattice, beta, rect, &c);
+    if (!rc) rc = u1_config_from(&base, lattice, beta, arch, &c);
     if (!rc) rc = lf_flow_model_alloc(&f->u1, &c, seed);
   }
   if (rc) app_flow_free(f);
@@ -120,12 +160,12 @@ int app_flow_retarget(app_flow *f, const char *lattice, double beta) {
   int rc;
   if (f->sun) {
     lf_sunflow_config c;
-    rc = sun_config_from(lf_sunflow_model_config(f->sm), lattice, beta, &c);
+    rc = sun_config_from(lf_sunflow_model_config(f->sm), lattice, beta, NULL, &c);
     if (!rc) rc = lf_sunflow_model_alloc(&g.sm, &c, 1);
     if (!rc) rc = lf_nn_params_copy(lf_sunflow_model_store(g.sm), lf_sunflow_model_store(f->sm));
   } else {
     lf_flow_config c;
-    rc = u1_config_from(lf_flow_model_config(f->u1), lattice, beta, 0, &c);
+    rc = u1_config_from(lf_flow_model_config(f->u1), lattice, beta, NULL, &c);
     if (!rc) rc = lf_flow_model_alloc(&g.u1, &c, 1);
     if (!rc) rc = lf_flow_model_copy_params(g.u1, f->u1);
   }

@@ -30,12 +30,26 @@ typedef struct {
 /* Preset names of both families, for --help and error messages. */
 #define APP_FLOW_PRESETS "u1-tutorial, u1-spline, u1-best, su2-2d, su3-2d, su3-4d-plaq, su3-4d-lal"
 
-/* A new model from a preset; lattice (NULL: the preset's) and beta (<= 0: the preset's)
- * override it, rect = 1 adds rectangle context (U(1) only). With init_from != NULL the
- * architecture and parameters come from that model file instead (same family), the
- * lattice and beta from the options. LF_EINVAL with what to change. */
-int app_flow_create(app_flow *f, const char *preset, const char *lattice, double beta, int rect,
-                    const char *init_from, uint64_t seed);
+/* Architecture overrides of a preset (train --layers/--hidden/--kernel/--bins/--rect-context);
+ * a zero (nhidden: negative) entry keeps the preset's value. */
+typedef struct {
+  int layers;  /* coupling layers                                              */
+  int nhidden; /* hidden conv layers of the context nets (0 allowed), -1: preset */
+  int hidden[LF_FLOW_MAXHIDDEN];
+  int kernel;  /* odd conv kernel size                                         */
+  int bins;    /* spline bins / NCP components (U(1)), spline bins K (SU(N))   */
+  int rect;    /* 1: rectangle context (U(1) only)                              */
+} app_flow_arch;
+#define APP_FLOW_ARCH_PRESET {0, -1, {0}, 0, 0, 0}
+/* Parse "16,16" (or "none") into a->nhidden/hidden; LF_EINVAL with what to write. */
+int app_flow_arch_parse_hidden(const char *text, app_flow_arch *a);
+
+/* A new model from a preset; lattice (NULL: the preset's), beta (<= 0: the preset's) and
+ * arch (NULL: the preset's) override it. With init_from != NULL the architecture and
+ * parameters come from that model file instead (same family; arch must then be NULL or
+ * all-preset), the lattice and beta from the options. LF_EINVAL with what to change. */
+int app_flow_create(app_flow *f, const char *preset, const char *lattice, double beta,
+                    const app_flow_arch *arch, const char *init_from, uint64_t seed);
 /* Load a model file of either family (opt, step, seed may be NULL). */
 int app_flow_load(app_flow *f, const char *path, lf_nn_adam *opt, long *step, uint64_t *seed);
 /* The same networks on another lattice and/or at another beta (NULL / <= 0: unchanged). */

@@ -37,7 +37,23 @@ expect_fail "unknown --gradient" 2 "unknown gradient estimator" -- \
   "$L" train --preset su2-2d --gradient bogus --steps 1 --out "$T/x4"
 expect_fail "negative --clip-grad" 2 "clip-grad >= 0" -- \
   "$L" train --preset u1-tutorial --clip-grad -1 --steps 1 --out "$T/x5"
-check "... and no run directory was created for them" test ! -e "$T/x4" -a ! -e "$T/x5"
+expect_fail "bad --hidden list" 2 "hidden channel list '8,x'" -- \
+  "$L" train --preset u1-best --hidden 8,x --steps 1 --out "$T/x6"
+expect_fail "odd --layers" 2 "coupling layers" -- \
+  "$L" train --preset u1-tutorial --layers 7 --steps 1 --out "$T/x7"
+expect_fail "--layers with --init-from" 2 "architecture comes from the --init-from" -- \
+  "$L" train --init-from "$T/su2-2d/model.safetensors" --layers 8 --steps 1 --out "$T/x8"
+check "... and no run directory was created for them" \
+  bash -c "! ls -d '$T'/x4 '$T'/x5 '$T'/x6 '$T'/x7 '$T'/x8 2>/dev/null | grep -q ."
+# architecture overrides reach the model: U(1) and SU(N)
+"$L" train --preset u1-spline --layers 4 --hidden 4 --bins 5 --kernel 5 --steps 1 --batch 4 \
+  --out "$T/arch1" > /dev/null 2>&1
+check "U(1) --layers/--hidden/--bins/--kernel in the model" \
+  grep -q 'layers=4 transform=spline K=5 weighted=0 hidden=4 kernel=5' "$T/arch1/run.json"
+"$L" train --preset su2-2d --layers 8 --hidden none --bins 3 --steps 1 --batch 4 \
+  --out "$T/arch2" > /dev/null 2>&1
+check "SU(N) --layers/--hidden/--bins in the model" \
+  grep -q 'layers=8 K=3 hidden=none' "$T/arch2/run.json"
 sum0=$(cksum < "$T/su2-2d/model.safetensors")
 expect_fail "sample --lattice of the wrong dimension" 1 "give 2 extents" -- \
   "$L" sample --model "$T/su2-2d/model.safetensors" --lattice 4x4x4x4 --n 10
