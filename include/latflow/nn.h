@@ -234,6 +234,7 @@ typedef struct {
   long vol;
   lf_nn_conv conv[LF_NN_MAX_LAYERS];
   int widx[LF_NN_MAX_LAYERS], bidx[LF_NN_MAX_LAYERS]; /* tensor indices in the store */
+  struct lf_nn_outsites *out; /* private: output restricted to listed sites, or NULL */
 } lf_nn_convnet;
 
 /* What a forward saved for its backward (lives in the arena). */
@@ -265,6 +266,14 @@ int lf_nn_convnet_backward_input(const lf_nn_convnet *net, const lf_nn_params *P
                                  lf_arena *arena);
 /* Arena bytes a forward with saving + backward needs at this batch (upper bound). */
 size_t lf_nn_convnet_arena_bytes(const lf_nn_convnet *net, int batch);
+/* Restrict the net's OUTPUT to n listed sites (distinct, 0 <= site < vol; sites = NULL:
+ * all sites again): forward computes y only there (y at other sites is unspecified: do not
+ * read it), backward treats dy at other sites as 0. With the batch-lane kernels the last
+ * conv then costs about n/vol of its full cost in forward, dx and dw alike (the coupling
+ * networks of lattice flows read their output only on the active sites); with im2col it
+ * is computed in full. Results on the listed sites agree with the unrestricted net to
+ * rounding (the forward bitwise). LF_EINVAL for a bad site, LF_ENOMEM. */
+int lf_nn_convnet_set_output_sites(lf_nn_convnet *net, const int *sites, long n);
 /* The part of it that the saved record of one forward keeps (upper bound). A caller
  * that keeps the records of several nets for one backward pass (a flow's coupling
  * layers) needs the sum of these plus one lf_nn_convnet_arena_bytes for scratch. */

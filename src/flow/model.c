@@ -182,6 +182,9 @@ static int make_net(lf_flow_model *m, int l, uint64_t seed) {
   LF_CHECK(lf_nn_convnet_init(net, &nc, &m->P, prefix));
   for (int i = 0; i < nc.nlayers; i++)
     if (lf_nn_conv_set_method(&net->conv[i], LF_NN_CONV_LANES)) lf_error_clear();
+  /* only the active plaquettes' transform parameters are read: the last conv (8 -> 25
+   * channels for splines, most of the multiply-adds) is evaluated on those sites only */
+  LF_CHECK(lf_nn_convnet_set_output_sites(net, m->layers[l].aplaq, m->layers[l].nact));
   /* PyTorch's Conv2d default init, U(+-1/sqrt(fan_in)) for weight and bias, drawn in the
    * order weight, bias from the Philox stream (seed, TAG(INIT, layer), conv): the same
    * values the flow's own CNN had before it moved to nn, so a seed gives the same initial

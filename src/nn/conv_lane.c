@@ -95,13 +95,15 @@ static void from_lanes(int batch, int C, long V, const double *restrict t, doubl
   }
 }
 
-/* y[co0 .. co0+cb-1][s][:] over s in [s0, s1). wr: [C][T][Cout] (co contiguous). */
+/* y[co0 .. co0+cb-1][s][:] over s in [s0, s1). wr: [C][T][Cout] (co contiguous).
+ * Input channel stride V (sites of xt), output channel stride Vo (sites of yt; Vo = V
+ * except for a restricted output, whose nbr rows are the listed sites' rows). */
 /* Output channels co0..co0+cb-1 (wr, bias, yt already offset), input channels [c0, c1)
  * only; first = 1 starts from the bias, else from yt. nsite sites per step (2 when cb is
  * small, so that enough independent accumulators hide the FMA latency); the summation
  * order of every output is (ci, t) whatever cb and nsite. */
 static ALWAYS_INLINE void fwd_tile(const int cb, const int nsite, int c0, int c1, int first,
-                                   int T, int Cout, long V, const int *restrict nbr,
+                                   int T, int Cout, long V, long Vo, const int *restrict nbr,
                                    int reflect, long s0, long s1, const double *restrict wr,
                                    const double *restrict bias, const double *restrict xt,
                                    double *restrict yt) {
@@ -109,7 +111,7 @@ static ALWAYS_INLINE void fwd_tile(const int cb, const int nsite, int c0, int c1
     v4d a0[2][4], a1[2][4];
     for (int q = 0; q < nsite; q++)
       for (int c = 0; c < cb; c++) {
-        const double *yp = yt + ((long)c * V + s + q) * LANES;
+        const double *yp = yt + ((long)c * Vo + s + q) * LANES;
         if (first) {
           double b = bias ? bias[c] : 0.0;
           a0[q][c] = (v4d){b, b, b, b};
@@ -138,7 +140,7 @@ static ALWAYS_INLINE void fwd_tile(const int cb, const int nsite, int c0, int c1
     }
     for (int q = 0; q < nsite; q++)
       for (int c = 0; c < cb; c++) {
-        double *yp = yt + ((long)c * V + s + q) * LANES;
+        double *yp = yt + ((long)c * Vo + s + q) * LANES;
         *(v4d *)yp = a0[q][c];
         *(v4d *)(yp + 4) = a1[q][c];
       }
@@ -148,8 +150,8 @@ static ALWAYS_INLINE void fwd_tile(const int cb, const int nsite, int c0, int c1
 /* Input channels are taken in blocks whose taps fit in L1 (CI_BLOCK_BYTES), so the
  * neighbour lines of consecutive sites are reused from cache. */
 #define CI_BLOCK_BYTES 16384
-static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect, long s0,
-                     long s1, const double *wr, const double *bias, const double *xt,
+static void fwd_unit(int C, int T, int Cout, long V, long Vo, const int *nbr, int reflect,
+                     long s0, long s1, const double *wr, const double *bias, const double *xt,
                      double *yt) {
   int cib = CI_BLOCK_BYTES / (T * LANES * 8);
   if (cib < 1) cib = 1;
@@ -158,20 +160,20 @@ static void fwd_unit(int C, int T, int Cout, long V, const int *nbr, int reflect
     int c1 = c0 + cib < C ? c0 + cib : C, first = c0 == 0;
     int co = 0;
     for (; co + 4 <= Cout; co += 4)
-      fwd_tile(4, 1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, wr + co,
-               bias ? bias + co : NULL, xt, yt + (long)co * V * LANES);
+      fwd_tile(4, 1, c0, c1, first, T, Cout, V, Vo, nbr, reflect, s0, s1, wr + co,
+               bias ? bias + co : NULL, xt, yt + (long)co * Vo * LANES);
     const double *bp = bias ? bias + co : NULL;
     const double *w = wr + co;
-    double *yp = yt + (long)co * V * LANES;
+    double *yp = yt + (long)co * Vo * LANES;
     switch (Cout - co) {
-    case 3: fwd_tile(3, 1, c0, c1, first, T, Cout, V, nbr, reflect, s0, s1, w, bp, xt, yp); break;
+    case 3: fwd_tile(3, 1, c0, c1, first, T, Cout, V, Vo, nbr, reflect, s0, s1, w, bp, xt, yp); break;
     case 2:
-      fwd_tile(2, 2, c0, c1, first, T, Cout, V, nbr, reflect, s0, sm, w, bp, xt, yp);
-      fwd_tile(2, 1, c0, c1, first, T, Cout, V, nbr, reflect, sm, s1, w, bp, xt, yp);
+      fwd_tile(2, 2, c0, c1, first, T, Cout, V, Vo, nbr, reflect, s0, sm, w, bp, xt, yp);
+      fwd_tile(2, 1, c0, c1, first, T, Cout, V, Vo, nbr, reflect, sm, s1, w, bp, xt, yp);
       break;
     case 1:
-      fwd_tile(1, 2, c0, c1, first, T, Cout, V, nbr, reflect, s0, sm, w, bp, xt, yp);
-      fwd_tile(1, 1, c0, c1, first, T, Cout, V, nbr, reflect, sm, s1, w, bp, xt, yp);
+      fwd_tile(1, 2, c0, c1, first, T, Cout, V, Vo, nbr, reflect, s0, sm, w, bp, xt, yp);
+      fwd_tile(1, 1, c0, c1, first, T, Cout, V, Vo, nbr, reflect, sm, s1, w, bp, xt, yp);
       break;
     default: break;
     }
@@ -184,7 +186,7 @@ static inline double hsum(const v4d *a, const v4d *b) { /* pointers: no AVX ABI 
 }
 
 /* dw[co0+c][ci][t0+u] += sum_{s, lane} dy[co0+c][s] x[ci][nbr(s, t0+u)], c < cb, u < tb. */
-static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, long V,
+static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, long V, long Vo,
                                   const int *restrict nbr, long s0, long s1, int ci, int t0,
                                   const double *restrict dyt, const double *restrict xt,
                                   double *restrict dw) {
@@ -195,7 +197,7 @@ static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, lo
   for (long s = s0; s < s1; s++) {
     v4d d0[2], d1[2];
     for (int c = 0; c < cb; c++) {
-      const double *dp = dyt + ((long)c * V + s) * LANES;
+      const double *dp = dyt + ((long)c * Vo + s) * LANES;
       d0[c] = *(const v4d *)dp;
       d1[c] = *(const v4d *)(dp + 4);
     }
@@ -213,22 +215,72 @@ static ALWAYS_INLINE void dw_tile(const int cb, const int tb, int cin, int T, lo
     for (int u = 0; u < tb; u++) dw[((long)c * cin + ci) * T + t0 + u] += hsum(&a[c][u][0], &a[c][u][1]);
 }
 
-static void dw_unit(int cin, int cout, int T, long V, const int *nbr, long s0, long s1,
+static void dw_unit(int cin, int cout, int T, long V, long Vo, const int *nbr, long s0, long s1,
                     const double *dyt, const double *xt, double *dw) {
   for (int co = 0; co < cout; co += 2) {
     int cb = cout - co >= 2 ? 2 : 1;
-    const double *dp = dyt + (long)co * V * LANES;
+    const double *dp = dyt + (long)co * Vo * LANES;
     double *wp = dw + (long)co * cin * T;
     for (int ci = 0; ci < cin; ci++) {
       int t = 0;
       if (cb == 2) {
-        for (; t + 3 <= T; t += 3) dw_tile(2, 3, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
-        for (; t < T; t++) dw_tile(2, 1, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t + 3 <= T; t += 3) dw_tile(2, 3, cin, T, V, Vo, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t < T; t++) dw_tile(2, 1, cin, T, V, Vo, nbr, s0, s1, ci, t, dp, xt, wp);
       } else {
-        for (; t + 3 <= T; t += 3) dw_tile(1, 3, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
-        for (; t < T; t++) dw_tile(1, 1, cin, T, V, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t + 3 <= T; t += 3) dw_tile(1, 3, cin, T, V, Vo, nbr, s0, s1, ci, t, dp, xt, wp);
+        for (; t < T; t++) dw_tile(1, 1, cin, T, V, Vo, nbr, s0, s1, ci, t, dp, xt, wp);
       }
     }
+  }
+}
+
+/* Input gradient of a conv whose output is restricted to listed sites (lf_nn_outsites):
+ * dx[c][s][:] = sum_{co} sum_{entries (t, j) of s} wr[co][t][c] dy[co][j][:] for the cb
+ * channels c of the tile, s in [s0, s1). The entries of s are the (tap, listed site) pairs
+ * with site(j) + d(t) = s, in (j, t) order; dy has channel stride Vi (listed sites), dx Vo. */
+static ALWAYS_INLINE void csr_tile(const int cb, int C, int T, int Cw, long Vi, long Vo,
+                                   const long *restrict rowptr, const int *restrict etap,
+                                   const int *restrict esrc, long s0, long s1,
+                                   const double *restrict wr, const double *restrict xt,
+                                   double *restrict yt) {
+  for (long s = s0; s < s1; s++) {
+    v4d a0[4], a1[4];
+    for (int c = 0; c < cb; c++) a0[c] = a1[c] = (v4d){0, 0, 0, 0};
+    const long e0 = rowptr[s], e1 = rowptr[s + 1];
+    for (int ci = 0; ci < C; ci++) {
+      const double *restrict xc = xt + (long)ci * Vi * LANES;
+      const double *restrict wc = wr + (long)ci * T * Cw;
+      for (long e = e0; e < e1; e++) {
+        const double *restrict wt = wc + (long)etap[e] * Cw;
+        const double *xp = xc + (long)esrc[e] * LANES;
+        v4d x0 = *(const v4d *)xp, x1 = *(const v4d *)(xp + 4);
+        for (int c = 0; c < cb; c++) {
+          a0[c] += wt[c] * x0;
+          a1[c] += wt[c] * x1;
+        }
+      }
+    }
+    for (int c = 0; c < cb; c++) {
+      double *yp = yt + ((long)c * Vo + s) * LANES;
+      *(v4d *)yp = a0[c];
+      *(v4d *)(yp + 4) = a1[c];
+    }
+  }
+}
+
+static void csr_unit(int C, int T, int Cw, long Vi, long Vo, const lf_nn_outsites *o, long s0,
+                     long s1, const double *wr, const double *xt, double *yt) {
+  int c = 0;
+  for (; c + 4 <= Cw; c += 4)
+    csr_tile(4, C, T, Cw, Vi, Vo, o->rowptr, o->etap, o->esrc, s0, s1, wr + c, xt,
+             yt + (long)c * Vo * LANES);
+  const double *w = wr + c;
+  double *yp = yt + (long)c * Vo * LANES;
+  switch (Cw - c) {
+  case 3: csr_tile(3, C, T, Cw, Vi, Vo, o->rowptr, o->etap, o->esrc, s0, s1, w, xt, yp); break;
+  case 2: csr_tile(2, C, T, Cw, Vi, Vo, o->rowptr, o->etap, o->esrc, s0, s1, w, xt, yp); break;
+  case 1: csr_tile(1, C, T, Cw, Vi, Vo, o->rowptr, o->etap, o->esrc, s0, s1, w, xt, yp); break;
+  default: break;
   }
 }
 
@@ -252,10 +304,44 @@ void lf_nn_lanes_unpack(int batch, int C, long V, const double *t, double *out, 
   from_lanes(batch, C, V, t, out, nch);
 }
 
-int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, int batch, const double *w,
-                              const double *bias, const double *xt, double *yt, lf_arena *ws) {
+void lf_nn_lanes_pack_sites(int batch, int C, long V, const lf_nn_outsites *o, const double *in,
+                            double *t, int parallel) {
+  const int nch = (batch + LANES - 1) / LANES;
+  const long n = o->n;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (long cc = 0; cc < (long)nch * C; cc++) {
+    int ch = (int)(cc / C), c = (int)(cc % C);
+    double *restrict d = t + cc * n * LANES;
+    for (int l = 0; l < LANES; l++) {
+      int b = ch * LANES + l;
+      const double *src = b < batch ? in + ((long)b * C + c) * V : NULL;
+      for (long j = 0; j < n; j++) d[j * LANES + l] = src ? src[o->site[j]] : 0.0;
+    }
+  }
+}
+
+void lf_nn_lanes_unpack_sites(int batch, int C, long V, const lf_nn_outsites *o, const double *t,
+                              double *out, int parallel) {
+  const int nch = (batch + LANES - 1) / LANES;
+  const long n = o->n;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (long cc = 0; cc < (long)nch * C; cc++) {
+    int ch = (int)(cc / C), c = (int)(cc % C);
+    const double *restrict sp = t + cc * n * LANES;
+    for (int l = 0; l < LANES && ch * LANES + l < batch; l++) {
+      double *dst = out + ((long)(ch * LANES + l) * C + c) * V;
+      memset(dst, 0, (size_t)V * sizeof *dst);
+      for (long j = 0; j < n; j++) dst[o->site[j]] = sp[j * LANES + l];
+    }
+  }
+}
+
+int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, const lf_nn_outsites *o, int batch,
+                              const double *w, const double *bias, const double *xt, double *yt,
+                              lf_arena *ws) {
   const lane_plan p = plan(c, batch);
-  const long V = c->vol;
+  const long V = c->vol, Vo = o ? o->n : V;
+  const int *nbr = o ? o->nbr : c->nbr;
   const int T = c->taps, cin = c->cin, cout = c->cout;
   size_t mark = ws->used;
   double *wr = lf_arena_alloc(ws, (size_t)cout * cin * T * 8);
@@ -268,19 +354,20 @@ int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, int batch, const double *w,
   for (long u = 0; u < p.nunits; u++) {
     int ch;
     long s0, s1;
-    unit_range(&p, V, u, &ch, &s0, &s1);
-    fwd_unit(cin, T, cout, V, c->nbr, 0, s0, s1, wr, bias, xt + (long)ch * cin * V * LANES,
-             yt + (long)ch * cout * V * LANES);
+    unit_range(&p, Vo, u, &ch, &s0, &s1);
+    fwd_unit(cin, T, cout, V, Vo, nbr, 0, s0, s1, wr, bias, xt + (long)ch * cin * V * LANES,
+             yt + (long)ch * cout * Vo * LANES);
   }
   ws->used = mark;
   return LF_OK;
 }
 
-int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, int batch, const double *w, const double *xt,
-                               const double *dyt, double *dxt, double *dw, double *db,
-                               lf_arena *ws) {
+int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, const lf_nn_outsites *o, int batch,
+                               const double *w, const double *xt, const double *dyt, double *dxt,
+                               double *dw, double *db, lf_arena *ws) {
   const lane_plan p = plan(c, batch);
-  const long V = c->vol;
+  const long V = c->vol, Vo = o ? o->n : V;
+  const int *nbr = o ? o->nbr : c->nbr;
   const int T = c->taps, cin = c->cin, cout = c->cout;
   const long nw = (long)cout * cin * T, np = nw + cout;
   const int want_w = dw || db;
@@ -302,15 +389,18 @@ int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, int batch, const double *w, 
     int ch;
     long s0, s1;
     unit_range(&p, V, u, &ch, &s0, &s1);
-    const double *dyc = dyt + (long)ch * cout * V * LANES;
-    if (dxt)
-      fwd_unit(cout, T, cin, V, c->nbr, 1, s0, s1, wr, NULL, dyc,
+    const double *dyc = dyt + (long)ch * cout * Vo * LANES;
+    if (dxt && o)
+      csr_unit(cout, T, cin, Vo, V, o, s0, s1, wr, dyc, dxt + (long)ch * cin * V * LANES);
+    else if (dxt)
+      fwd_unit(cout, T, cin, V, V, c->nbr, 1, s0, s1, wr, NULL, dyc,
                dxt + (long)ch * cin * V * LANES);
     if (want_w) {
       double *pw = part + u * np;
-      dw_unit(cin, cout, T, V, c->nbr, s0, s1, dyc, xt + (long)ch * cin * V * LANES, pw);
+      if (o) unit_range(&p, Vo, u, &ch, &s0, &s1); /* dw, db: over the listed sites */
+      dw_unit(cin, cout, T, V, Vo, nbr, s0, s1, dyc, xt + (long)ch * cin * V * LANES, pw);
       for (int co = 0; co < cout; co++) {
-        const double *dp = dyc + (long)co * V * LANES;
+        const double *dp = dyc + (long)co * Vo * LANES;
         v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
         for (long s = s0; s < s1; s++) {
           a0 += *(const v4d *)(dp + s * LANES);
@@ -341,7 +431,7 @@ int lf_nn_conv_lane_forward(const lf_nn_conv *c, int batch, const double *w, con
   double *yt = xt ? lf_arena_alloc(ws, (size_t)(cv * c->cout) * 8) : NULL;
   if (!yt) return lf_error_context(LF_ENOMEM, "convolution scratch (enlarge the arena)");
   lf_nn_lanes_pack(batch, c->cin, c->vol, x, xt, par);
-  LF_CHECK(lf_nn_conv_lane_forward_t(c, batch, w, bias, xt, yt, ws));
+  LF_CHECK(lf_nn_conv_lane_forward_t(c, NULL, batch, w, bias, xt, yt, ws));
   lf_nn_lanes_unpack(batch, c->cout, c->vol, yt, y, par);
   return LF_OK;
 }
@@ -358,7 +448,7 @@ int lf_nn_conv_lane_backward(const lf_nn_conv *c, int batch, const double *w, co
     return lf_error_context(LF_ENOMEM, "convolution backward scratch (enlarge the arena)");
   lf_nn_lanes_pack(batch, c->cout, c->vol, dy, dyt, par);
   if (want_w) lf_nn_lanes_pack(batch, c->cin, c->vol, x, xt, par);
-  LF_CHECK(lf_nn_conv_lane_backward_t(c, batch, w, xt, dyt, dxt, dw, db, ws));
+  LF_CHECK(lf_nn_conv_lane_backward_t(c, NULL, batch, w, xt, dyt, dxt, dw, db, ws));
   if (dx) lf_nn_lanes_unpack(batch, c->cin, c->vol, dxt, dx, par);
   return LF_OK;
 }

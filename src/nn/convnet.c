@@ -54,8 +54,75 @@ int lf_nn_convnet_init(lf_nn_convnet *net, const lf_nn_convnet_cfg *cfg, lf_nn_p
   return LF_OK;
 }
 
+static void outsites_free(lf_nn_outsites *o) {
+  if (!o) return;
+  lf_free(o->site), lf_free(o->nbr), lf_free(o->rowptr), lf_free(o->etap), lf_free(o->esrc);
+  lf_free(o->mask);
+  lf_free(o);
+}
+
 void lf_nn_convnet_clear(lf_nn_convnet *net) {
   for (int l = 0; l < LF_NN_MAX_LAYERS; l++) lf_nn_conv_clear(&net->conv[l]);
+  outsites_free(net->out);
+  net->out = NULL;
+}
+
+int lf_nn_convnet_set_output_sites(lf_nn_convnet *net, const int *sites, long n) {
+  outsites_free(net->out);
+  net->out = NULL;
+  if (!sites) return LF_OK;
+  const lf_nn_conv *c = &net->conv[net->cfg.nlayers - 1];
+  const long V = c->vol;
+  const int T = c->taps;
+  if (n < 1 || n > V)
+    return LF_ERROR(LF_EINVAL, "output site list of %ld sites for a lattice of %ld", n, V);
+  if (!c->nbr) /* no lane kernels for this lattice: the restriction would gain nothing */
+    return LF_OK;
+  lf_nn_outsites *o = lf_alloc(sizeof *o);
+  if (!o) return LF_ENOMEM;
+  memset(o, 0, sizeof *o);
+  o->n = n;
+  o->site = lf_alloc(sizeof(int) * (size_t)n);
+  o->nbr = lf_alloc(sizeof(int) * (size_t)n * (size_t)T);
+  o->rowptr = lf_alloc(sizeof(long) * (size_t)(V + 1));
+  o->etap = lf_alloc(sizeof(int) * (size_t)n * (size_t)T);
+  o->esrc = lf_alloc(sizeof(int) * (size_t)n * (size_t)T);
+  o->mask = lf_alloc((size_t)V);
+  if (!o->site || !o->nbr || !o->rowptr || !o->etap || !o->esrc || !o->mask) {
+    outsites_free(o);
+    return LF_ENOMEM;
+  }
+  memset(o->mask, 0, (size_t)V);
+  for (long j = 0; j < n; j++) {
+    if (sites[j] < 0 || sites[j] >= V || o->mask[sites[j]]) {
+      int bad = sites[j];
+      outsites_free(o);
+      return LF_ERROR(LF_EINVAL, "output site %d is out of range 0..%ld or listed twice", bad, V - 1);
+    }
+    o->mask[sites[j]] = 1;
+    o->site[j] = sites[j];
+    memcpy(o->nbr + j * T, c->nbr + (long)sites[j] * T, sizeof(int) * (size_t)T);
+  }
+  /* transposed taps: entry (t, j) belongs to site site(j) + d(t) = nbr[site(j)][t] */
+  memset(o->rowptr, 0, sizeof(long) * (size_t)(V + 1));
+  for (long j = 0; j < n; j++)
+    for (int t = 0; t < T; t++) o->rowptr[o->nbr[j * T + t] + 1]++;
+  for (long s = 0; s < V; s++) o->rowptr[s + 1] += o->rowptr[s];
+  long *fill = lf_alloc(sizeof(long) * (size_t)V);
+  if (!fill) {
+    outsites_free(o);
+    return LF_ENOMEM;
+  }
+  memcpy(fill, o->rowptr, sizeof(long) * (size_t)V);
+  for (long j = 0; j < n; j++) /* (j, t) order inside every site */
+    for (int t = 0; t < T; t++) {
+      long e = fill[o->nbr[j * T + t]]++;
+      o->etap[e] = t;
+      o->esrc[e] = (int)j;
+    }
+  lf_free(fill);
+  net->out = o;
+  return LF_OK;
 }
 
 void lf_nn_convnet_init_weights(lf_nn_convnet *net, lf_nn_params *P, double gain,
@@ -111,12 +178,17 @@ static inline lf_nn_act layer_act(const lf_nn_convnet *net, int l) {
   return l == net->cfg.nlayers - 1 ? net->cfg.out_act : net->cfg.act;
 }
 
+/* The output-site restriction that applies to layer l in the chosen layout (or NULL). */
+static const lf_nn_outsites *restricted(const lf_nn_convnet *net, int l, int lanes) {
+  return lanes && l == net->cfg.nlayers - 1 ? net->out : NULL;
+}
+
 /* One layer's conv in the chosen layout. */
 static int conv_fwd(const lf_nn_convnet *net, const lf_nn_params *P, int l, int batch, int lanes,
                     const double *in, double *out, lf_arena *arena) {
   const lf_nn_conv *c = &net->conv[l];
   const double *w = lf_nn_params_ptr(P, net->widx[l]), *b = lf_nn_params_ptr(P, net->bidx[l]);
-  return lanes ? lf_nn_conv_lane_forward_t(c, batch, w, b, in, out, arena)
+  return lanes ? lf_nn_conv_lane_forward_t(c, restricted(net, l, lanes), batch, w, b, in, out, arena)
                : lf_nn_conv_forward(c, batch, w, b, in, out, arena);
 }
 
@@ -170,7 +242,11 @@ int lf_nn_convnet_forward(const lf_nn_convnet *net, const lf_nn_params *P, int b
       arena->used = mark;
       return lf_error_context(rc, "conv net forward, layer %d", l);
     }
-    if (last && lanes) {
+    if (last && lanes && net->out) {
+      lf_nn_lanes_unpack_sites(batch, cout, net->vol, net->out, z, y, par);
+      lf_nn_act_forward(layer_act(net, l), net->cfg.act_param,
+                        (size_t)batch * (size_t)cout * (size_t)net->vol, y, y);
+    } else if (last && lanes) {
       lf_nn_lanes_unpack(batch, cout, net->vol, z, y, par);
       lf_nn_act_forward(layer_act(net, l), net->cfg.act_param,
                         (size_t)batch * (size_t)cout * (size_t)net->vol, y, y);
@@ -201,20 +277,29 @@ static int backward(const lf_nn_convnet *net, const lf_nn_params *P, const lf_nn
     return lf_error_context(LF_ENOMEM, "conv net backward scratch at batch %d", batch);
   }
   const double *gin = dy; /* dL/da_l in the working layout */
-  if (lanes) {
+  if (lanes && net->out) {
+    lf_nn_lanes_pack_sites(batch, net->cfg.channels[n], net->vol, net->out, dy, g, par);
+    gin = g;
+  } else if (lanes) {
     lf_nn_lanes_pack(batch, net->cfg.channels[n], net->vol, dy, g, par);
     gin = g;
   }
   for (int l = n - 1; l >= 0; l--) {
     const lf_nn_conv *c = &net->conv[l];
-    lf_nn_act_backward(layer_act(net, l), net->cfg.act_param, bv * (size_t)c->cout, sv->z[l], gin,
+    const lf_nn_outsites *o = restricted(net, l, lanes);
+    const size_t bvl = o ? bv / (size_t)net->vol * (size_t)o->n : bv;
+    lf_nn_act_backward(layer_act(net, l), net->cfg.act_param, bvl * (size_t)c->cout, sv->z[l], gin,
                        dz);
+    if (l == n - 1 && !lanes && net->out) /* dense layout: dy off the listed sites is 0 */
+      for (size_t bc = 0; bc < (size_t)sv->batch * (size_t)c->cout; bc++)
+        for (long s = 0; s < net->vol; s++)
+          if (!net->out->mask[s]) dz[bc * (size_t)net->vol + (size_t)s] = 0.0;
     const double *in = l == 0 ? sv->x : sv->a[l - 1];
     double *out = l == 0 && !lanes ? dx : (l == 0 && !dx ? NULL : g);
     const double *w = lf_nn_params_ptr(P, net->widx[l]);
     double *dw = want_params ? lf_nn_params_gptr(P, net->widx[l]) : NULL;
     double *db = want_params ? lf_nn_params_gptr(P, net->bidx[l]) : NULL;
-    int rc = lanes ? lf_nn_conv_lane_backward_t(c, batch, w, in, dz, out, dw, db, arena)
+    int rc = lanes ? lf_nn_conv_lane_backward_t(c, o, batch, w, in, dz, out, dw, db, arena)
                    : lf_nn_conv_backward(c, batch, w, in, dz, out, dw, db, arena);
     if (rc) {
       arena->used = mark;

@@ -34,11 +34,32 @@ static inline int lf_nn_lanes_batch(int batch) {
 }
 void lf_nn_lanes_pack(int batch, int C, long V, const double *in, double *t, int parallel);
 void lf_nn_lanes_unpack(int batch, int C, long V, const double *t, double *out, int parallel);
-int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, int batch, const double *w,
-                              const double *bias, const double *xt, double *yt, lf_arena *ws);
-int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, int batch, const double *w, const double *xt,
-                               const double *dyt, double *dxt, double *dw, double *db,
-                               lf_arena *ws);
+/* Output restricted to listed sites (lf_nn_convnet_set_output_sites): the tables of one
+ * conv. Restricted outputs, and the dy of their backward, are stored compactly in lane
+ * layout t[chunk][c][j][lane] over the n listed sites j. */
+struct lf_nn_outsites {
+  long n;              /* listed sites                                                 */
+  int *site;           /* [n] the sites                                                */
+  int *nbr;            /* [n][taps] neighbour rows of the listed sites (c->nbr rows)   */
+  long *rowptr;        /* [vol + 1] CSR of the transposed taps: site s has entries     */
+  int *etap, *esrc;    /*   rowptr[s]..rowptr[s+1]-1 = (tap t, listed j), site(j)+d(t)=s */
+  unsigned char *mask; /* [vol] 1 on listed sites                                      */
+};
+typedef struct lf_nn_outsites lf_nn_outsites;
+/* Gather the listed sites of in[b][c][V] into compact lanes / scatter them back (the
+ * other sites of out are set to 0). */
+void lf_nn_lanes_pack_sites(int batch, int C, long V, const lf_nn_outsites *o, const double *in,
+                            double *t, int parallel);
+void lf_nn_lanes_unpack_sites(int batch, int C, long V, const lf_nn_outsites *o, const double *t,
+                              double *out, int parallel);
+/* o = NULL: all sites. With o: yt (forward) and dyt (backward) are compact over the listed
+ * sites; forward, dw and db cost n/vol of the full conv, dx about the same (CSR gather). */
+int lf_nn_conv_lane_forward_t(const lf_nn_conv *c, const lf_nn_outsites *o, int batch,
+                              const double *w, const double *bias, const double *xt, double *yt,
+                              lf_arena *ws);
+int lf_nn_conv_lane_backward_t(const lf_nn_conv *c, const lf_nn_outsites *o, int batch,
+                               const double *w, const double *xt, const double *dyt, double *dxt,
+                               double *dw, double *db, lf_arena *ws);
 /* Whether forward/backward of c at this batch use the lane kernels (method + AUTO rule). */
 int lf_nn_conv_pick_lanes(const lf_nn_conv *c, int batch);
 static inline int lf_nn_conv_use_lanes(const lf_nn_conv *c, int batch) {

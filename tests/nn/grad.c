@@ -306,6 +306,74 @@ static void check_net(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_a
   lf_nn_params_clear(&P);
 }
 
+/* Output restricted to listed sites (lf_nn_convnet_set_output_sites) against the full net:
+ * forward equal on the listed sites (bitwise), backward with dy off the listed sites set
+ * to garbage equal to the full backward with those entries zeroed (dx, dw, db). */
+static void check_net_sites(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_act out_act) {
+  lf_nn_params P;
+  lf_nn_params_init(&P);
+  lf_nn_convnet_cfg cfg = {.nd = nd, .kernel = k, .nlayers = 3, .channels = {2, 6, 5, 7},
+                           .act = act, .act_param = 0.02, .out_act = out_act};
+  for (int mu = 0; mu < nd; mu++) cfg.L[mu] = L[mu];
+  lf_nn_convnet net;
+  if (lf_nn_convnet_init(&net, &cfg, &P, "cnn")) {
+    LF_TEST_TRUE(lf_last_error(), 0);
+    return;
+  }
+  lf_nn_convnet_init_weights(&net, &P, 1.0, 0.7, 19);
+  for (int l = 0; l < 3; l++) fill_random(lf_nn_params_ptr(&P, net.bidx[l]), (size_t)cfg.channels[l + 1], 9, (uint64_t)l, 0.3);
+  const long V = net.vol;
+  size_t nx = (size_t)B * 2 * (size_t)V, ny = (size_t)B * 7 * (size_t)V;
+  double *x = lf_alloc(nx * 8), *y0 = lf_alloc(ny * 8), *y1 = lf_alloc(ny * 8), *r = lf_alloc(ny * 8),
+         *rm = lf_alloc(ny * 8), *dx0 = lf_alloc(nx * 8), *dx1 = lf_alloc(nx * 8),
+         *g0 = lf_alloc(P.n * 8);
+  int *sites = lf_alloc(sizeof(int) * (size_t)V);
+  unsigned char *on = lf_alloc((size_t)V);
+  long n = 0;
+  for (long s = 0; s < V; s++) { /* an irregular third of the sites */
+    on[s] = (s * 7 + s / 3) % 3 == 0;
+    if (on[s]) sites[n++] = (int)s;
+  }
+  fill_random(x, nx, 11, 1, 2.0);
+  fill_random(r, ny, 11, 2, 1.0);
+  for (size_t i = 0; i < ny; i++) rm[i] = on[i % (size_t)V] ? r[i] : 0.0;
+  lf_arena a;
+  lf_arena_init(&a, lf_nn_convnet_arena_bytes(&net, B));
+  lf_nn_saved *sv;
+  lf_nn_params_zero_grad(&P);
+  int rc = lf_nn_convnet_forward(&net, &P, B, x, y0, &a, &sv);
+  if (!rc) rc = lf_nn_convnet_backward(&net, &P, sv, rm, dx0, &a);
+  memcpy(g0, P.grad, P.n * 8);
+  if (!rc) rc = lf_nn_convnet_set_output_sites(&net, sites, n);
+  lf_arena_reset(&a);
+  lf_nn_params_zero_grad(&P);
+  if (!rc) rc = lf_nn_convnet_forward(&net, &P, B, x, y1, &a, &sv);
+  if (!rc) rc = lf_nn_convnet_backward(&net, &P, sv, r, dx1, &a);
+  char what[200];
+  snprintf(what, sizeof what, "net d=%d k=%d b=%d, output on %ld of %ld sites: runs", nd, k, B, n, V);
+  LF_TEST_TRUE(what, rc == LF_OK);
+  int same = 1;
+  for (size_t i = 0; i < ny; i++)
+    if (on[i % (size_t)V] && y0[i] != y1[i]) same = 0;
+  snprintf(what, sizeof what, "net d=%d k=%d b=%d: restricted forward == full forward on the listed sites (bitwise)", nd, k, B);
+  LF_TEST_TRUE(what, same);
+  double ex = 0, mx = 0, eg = 0, mg = 0;
+  for (size_t i = 0; i < nx; i++) ex = fmax(ex, fabs(dx1[i] - dx0[i])), mx = fmax(mx, fabs(dx0[i]));
+  for (size_t i = 0; i < P.n; i++) eg = fmax(eg, fabs(P.grad[i] - g0[i])), mg = fmax(mg, fabs(g0[i]));
+  snprintf(what, sizeof what, "net d=%d k=%d b=%d: restricted backward dx == full backward of masked dy", nd, k, B);
+  LF_TEST_ABS(what, ex, 0.0, 1e-13 * mx);
+  snprintf(what, sizeof what, "net d=%d k=%d b=%d: restricted dw, db == full backward of masked dy", nd, k, B);
+  LF_TEST_ABS(what, eg, 0.0, 1e-13 * mg);
+  LF_TEST_TRUE("a site listed twice is refused",
+               (sites[1] = sites[0], lf_nn_convnet_set_output_sites(&net, sites, n)) == LF_EINVAL);
+  lf_error_clear();
+  lf_free(x), lf_free(y0), lf_free(y1), lf_free(r), lf_free(rm), lf_free(dx0), lf_free(dx1);
+  lf_free(g0), lf_free(sites), lf_free(on);
+  lf_arena_clear(&a);
+  lf_nn_convnet_clear(&net);
+  lf_nn_params_clear(&P);
+}
+
 int main(void) {
   check_acts();
   check_elementwise();
@@ -326,5 +394,10 @@ int main(void) {
   check_net(2, L2, 3, 3, LF_NN_ACT_TANH, LF_NN_ACT_SIGMOID);
   check_net(2, L2, 5, 2, LF_NN_ACT_GELU, LF_NN_ACT_SOFTPLUS);
   check_net(4, L4, 3, 8, LF_NN_ACT_SOFTPLUS, LF_NN_ACT_TANH);
+  int L8[2] = {8, 12};
+  check_net_sites(2, L8, 3, 9, LF_NN_ACT_LEAKY_RELU, LF_NN_ACT_NONE);  /* lanes, padded chunk */
+  check_net_sites(2, L8, 5, 16, LF_NN_ACT_TANH, LF_NN_ACT_SOFTPLUS);  /* lanes, 2 chunks */
+  check_net_sites(2, L8, 3, 3, LF_NN_ACT_LEAKY_RELU, LF_NN_ACT_NONE);  /* im2col */
+  check_net_sites(4, L4, 3, 8, LF_NN_ACT_GELU, LF_NN_ACT_NONE);        /* lanes, 4D */
   return lf_test_done();
 }
