@@ -224,7 +224,14 @@ static int make_layer(lf_sunflow_model *m, int l, uint64_t seed) {
   for (int i = 0; i < nc.nlayers; i++)
     if (lf_nn_conv_set_method(&ly->net.conv[i], LF_NN_CONV_LANES)) lf_error_clear();
   lf_nn_convnet_init_weights(&ly->net, &m->P, 1.0, 0.01, seed);
-  return LF_OK;
+  /* the spectral map reads the net's output at the active links' sites only: evaluate the
+   * last conv (-> ntp channels, most of the multiply-adds) there (docs/nn.md) */
+  int *sites = lf_alloc((size_t)ly->nact * sizeof(int));
+  if (!sites) return LF_ENOMEM;
+  for (long j = 0; j < ly->nact; j++) sites[j] = (int)ly->act[j];
+  int rc = lf_nn_convnet_set_output_sites(&ly->net, sites, ly->nact);
+  lf_free(sites);
+  return rc;
 }
 
 int lf_sunflow_model_alloc(lf_sunflow_model **out, const lf_sunflow_config *cfg, uint64_t seed) {
