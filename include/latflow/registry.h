@@ -205,6 +205,21 @@ typedef struct {
 int lf_registry_report(lf_registry *reg, const char *id, const char *path,
                        const lf_report_opts *opts);
 
+/* Comparison of several runs (e.g. two architectures trained with the same budget): one
+ * self-contained HTML file, written atomically, with every metric key that at least two of
+ * the runs have drawn for all runs in one plot against step and in one against wall-clock
+ * seconds since each run's start, a legend, and a table of each run's command, parameters
+ * and final values. smooth > 1 draws the trailing mean over `smooth` points (batch
+ * estimates such as ess_batch are noisy). LF_EINVAL for fewer than 2 or more than
+ * LF_COMPARE_MAX runs. */
+#define LF_COMPARE_MAX 8
+typedef struct {
+  int smooth;        /* trailing-mean window in points (<= 1: raw values) */
+  const char *title; /* NULL: "comparison of N runs" */
+} lf_compare_opts;
+int lf_registry_compare(lf_registry *reg, const char *const *ids, int nids, const char *path,
+                        const lf_compare_opts *opts);
+
 /* ---------------------------------------------------------------- utilities */
 /* SHA-256 (FIPS 180-4) of a buffer / a file, as 64 lowercase hex digits + NUL. */
 void lf_sha256_hex(const void *data, size_t len, char hex[65]);

@@ -117,4 +117,25 @@ void lf_sb_printf(lf_sbuf *b, const char *fmt, ...) __attribute__((format(printf
 void lf_sb_html(lf_sbuf *b, const char *s); /* HTML-escaped (& < > " ') */
 void lf_sb_free(lf_sbuf *b);
 
+/* SVG plot helpers of the HTML reports (report.c; compare.c draws with them too). */
+#define PLOT_W 560
+#define PLOT_H 320
+#define MARGIN_L 70
+#define MARGIN_R 20
+#define MARGIN_T 36
+#define MARGIN_B 44
+typedef struct {
+  double x0, x1, y0, y1;
+} lf_plot_box;
+extern const char *const lf_report_css;
+/* [lo, hi] of the finite values (a small interval around a constant). */
+void lf_report_range(const double *v, size_t n, double *lo, double *hi);
+/* Frame, grid, ticks, title and axis labels (escaped) / the closing tags. */
+void lf_report_svg_open(lf_sbuf *b, const char *title, const char *xlabel, const char *ylabel,
+                        const lf_plot_box *bx);
+void lf_report_svg_close(lf_sbuf *b);
+double lf_report_px(const lf_plot_box *b, double x); /* data -> SVG coordinates */
+double lf_report_py(const lf_plot_box *b, double y);
+void lf_report_fmt_time(double t, char *out, size_t cap); /* "2026-11-22 05:00:00 UTC" */
+
 #endif

@@ -21,17 +21,11 @@
 
 #include "internal.h"
 
-#define PLOT_W 560
-#define PLOT_H 320
-#define MARGIN_L 70
-#define MARGIN_R 20
-#define MARGIN_T 36
-#define MARGIN_B 44
 #define MAX_POINTS 4000
 #define ACF_MAX_LAG 200
 #define ACF_WINDOW_C 6.0
 
-static void fmt_time(double t, char *out, size_t cap) {
+void lf_report_fmt_time(double t, char *out, size_t cap) {
   if (t <= 0) {
     snprintf(out, cap, "-");
     return;
@@ -51,9 +45,7 @@ static double tick_step(double lo, double hi, int want) {
   return (m < 1.5 ? 1.0 : m < 3.5 ? 2.0 : m < 7.5 ? 5.0 : 10.0) * p;
 }
 
-typedef struct {
-  double x0, x1, y0, y1;
-} box;
+typedef lf_plot_box box;
 
 static double px(const box *b, double x) {
   return MARGIN_L + (x - b->x0) / (b->x1 - b->x0) * (PLOT_W - MARGIN_L - MARGIN_R);
@@ -62,7 +54,7 @@ static double py(const box *b, double y) {
   return PLOT_H - MARGIN_B - (y - b->y0) / (b->y1 - b->y0) * (PLOT_H - MARGIN_T - MARGIN_B);
 }
 
-static void data_range(const double *v, size_t n, double *lo, double *hi) {
+void lf_report_range(const double *v, size_t n, double *lo, double *hi) {
   *lo = INFINITY;
   *hi = -INFINITY;
   for (size_t i = 0; i < n; i++)
@@ -78,8 +70,8 @@ static void data_range(const double *v, size_t n, double *lo, double *hi) {
 }
 
 /* Frame, grid, ticks and labels; title and labels are escaped. */
-static void svg_open(lf_sbuf *b, const char *title, const char *xlabel, const char *ylabel,
-                     const box *bx) {
+void lf_report_svg_open(lf_sbuf *b, const char *title, const char *xlabel, const char *ylabel,
+                       const lf_plot_box *bx) {
   lf_sb_printf(b, "<div class=\"plot\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
                   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\"><title>",
                PLOT_W, PLOT_H, PLOT_W, PLOT_H);
@@ -116,17 +108,20 @@ static void svg_open(lf_sbuf *b, const char *title, const char *xlabel, const ch
   lf_sb_put(b, "</text>");
 }
 
-static void svg_close(lf_sbuf *b) { lf_sb_put(b, "</svg></div>\n"); }
+void lf_report_svg_close(lf_sbuf *b) { lf_sb_put(b, "</svg></div>\n"); }
+
+double lf_report_px(const lf_plot_box *b, double x) { return px(b, x); }
+double lf_report_py(const lf_plot_box *b, double y) { return py(b, y); }
 
 static void plot_series(lf_sbuf *b, const char *title, const char *xlabel, const char *ylabel,
                         const double *x, const double *y, size_t n, int with_zero) {
   box bx;
-  data_range(x, n, &bx.x0, &bx.x1);
-  data_range(y, n, &bx.y0, &bx.y1);
+  lf_report_range(x, n, &bx.x0, &bx.x1);
+  lf_report_range(y, n, &bx.y0, &bx.y1);
   if (with_zero && bx.y0 > 0) bx.y0 = 0;
   double pad = 0.05 * (bx.y1 - bx.y0);
   bx.y0 -= pad, bx.y1 += pad;
-  svg_open(b, title, xlabel, ylabel, &bx);
+  lf_report_svg_open(b, title, xlabel, ylabel, &bx);
   size_t stride = n > MAX_POINTS ? (n + MAX_POINTS - 1) / MAX_POINTS : 1;
   lf_sb_put(b, "<polyline class=\"line\" points=\"");
   for (size_t i = 0; i < n; i += stride)
@@ -137,12 +132,12 @@ static void plot_series(lf_sbuf *b, const char *title, const char *xlabel, const
       if (isfinite(x[i]) && isfinite(y[i]))
         lf_sb_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" class=\"dot\"/>", px(&bx, x[i]),
                      py(&bx, y[i]));
-  svg_close(b);
+  lf_report_svg_close(b);
 }
 
 static void plot_histogram(lf_sbuf *b, const char *key, const double *v, size_t n, int nbins) {
   double lo, hi;
-  data_range(v, n, &lo, &hi);
+  lf_report_range(v, n, &lo, &hi);
   double *count = lf_alloc((size_t)nbins * sizeof *count);
   if (!count) {
     b->oom = 1;
@@ -162,7 +157,7 @@ static void plot_histogram(lf_sbuf *b, const char *key, const double *v, size_t 
   box bx = {lo, hi, 0.0, cmax > 0 ? 1.08 * cmax : 1.0};
   char title[300];
   snprintf(title, sizeof title, "histogram of %s (%zu values)", key, used);
-  svg_open(b, title, key, "count", &bx);
+  lf_report_svg_open(b, title, key, "count", &bx);
   double w = (hi - lo) / nbins;
   for (int k = 0; k < nbins; k++) {
     if (count[k] <= 0) continue;
@@ -171,7 +166,7 @@ static void plot_histogram(lf_sbuf *b, const char *key, const double *v, size_t 
     lf_sb_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bar\"/>",
                  x0, y0, x1 - x0 > 1 ? x1 - x0 - 0.5 : 0.5, y1 - y0);
   }
-  svg_close(b);
+  lf_report_svg_close(b);
   lf_free(count);
 }
 
@@ -234,7 +229,7 @@ static void row(lf_sbuf *b, const char *k, const char *v) {
   lf_sb_put(b, "</td></tr>\n");
 }
 
-static const char *CSS =
+const char *const lf_report_css =
     "body{font-family:sans-serif;margin:0;padding:0 20px 40px 20px;color:#222;background:#fff}"
     "header{height:80px;overflow:hidden}header h1{font-size:22px;margin:0;padding-top:14px}"
     "header p{margin:4px 0;font-size:13px;color:#555}"
@@ -258,7 +253,7 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                "style-src 'unsafe-inline'; img-src data:\"><title>latflow run ");
   lf_sb_html(b, title);
-  lf_sb_printf(b, "</title><style>%s</style></head><body>\n<header><h1>latflow run ", CSS);
+  lf_sb_printf(b, "</title><style>%s</style></head><body>\n<header><h1>latflow run ", lf_report_css);
   lf_sb_html(b, title);
   lf_sb_put(b, "</h1><p>");
   lf_sb_html(b, ri->command);
@@ -316,9 +311,9 @@ static int render(lf_sbuf *b, const lf_run_record *rec, const lf_report_opts *op
   lf_sb_put(b, "</section>\n");
 
   char t0[64], t1[64], hb[64], pid[32];
-  fmt_time(ri->start_time, t0, sizeof t0);
-  fmt_time(ri->end_time, t1, sizeof t1);
-  fmt_time(ri->heartbeat, hb, sizeof hb);
+  lf_report_fmt_time(ri->start_time, t0, sizeof t0);
+  lf_report_fmt_time(ri->end_time, t1, sizeof t1);
+  lf_report_fmt_time(ri->heartbeat, hb, sizeof hb);
   snprintf(pid, sizeof pid, "%ld", ri->pid);
   lf_sb_put(b, "<h2>Run</h2>\n<table>\n");
   row(b, "id", ri->id);

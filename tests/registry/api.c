@@ -497,6 +497,78 @@ static void test_report_escaping(const char *db) {
   lf_registry_close(reg);
 }
 
+/* y values of the polyline drawn in `color` (first one), up to max; returns the count. */
+static int polyline_ys(const char *html, const char *color, double *y, int max) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "stroke=\"%s\" points=\"", color);
+  const char *p = html ? strstr(html, pat) : NULL;
+  if (!p) return 0;
+  p += strlen(pat);
+  int n = 0;
+  double xv, yv;
+  int used;
+  while (n < max && sscanf(p, "%lf,%lf %n", &xv, &yv, &used) == 2) {
+    y[n++] = yv;
+    p += used;
+  }
+  return n;
+}
+
+/* Comparison of runs: both runs' curves in one plot, trailing mean, escaping, errors. */
+static void test_compare(const char *db) {
+  lf_registry *reg;
+  if (lf_registry_open(&reg, db)) return;
+  char ids[2][37];
+  const char *names[2] = {"<b>plaq</b>", "lal"};
+  for (int r = 0; r < 2; r++) {
+    lf_run *run;
+    if (lf_run_start(reg, &run, "train", names[r], NULL)) return;
+    for (int i = 0; i < 40; i++) /* run 0 alternates 0, 1: its 2-point mean is 0.5 */
+      lf_run_metric(run, "ess_batch", i, r == 0 ? (double)(i % 2) : 0.25 + 0.01 * i);
+    lf_run_metric(run, "only_here", 0, 1.0);
+    lf_run_metric(run, "only_here", 1, 2.0);
+    snprintf(ids[r], sizeof ids[r], "%s", lf_run_id(run));
+    lf_run_end(run, LF_RUN_FINISHED);
+  }
+  char out[512];
+  path_in(out, sizeof out, "compare.html");
+  const char *idp[2] = {ids[0], ids[1]};
+  lf_compare_opts co = {2, NULL};
+  int rc = lf_registry_compare(reg, idp, 2, out, &co);
+  LF_TEST_TRUE("comparison written", rc == LF_OK);
+  char *html = tu_slurp(out, NULL);
+  LF_TEST_TRUE("one plot of ess_batch against step and one against time, both runs in each",
+               html && strstr(html, "ess_batch against step") && strstr(html, "ess_batch against wall-clock time") &&
+                   strstr(html, "stroke=\"#1f5fbf\"") && strstr(html, "stroke=\"#c0392b\""));
+  LF_TEST_TRUE("run name escaped, no script", html && strstr(html, "&lt;b&gt;plaq&lt;/b&gt;") && !strstr(html, "<b>plaq") && !strstr(html, "<script"));
+  double y[64];
+  int n = polyline_ys(html, "#1f5fbf", y, 64), flat = n == 40;
+  for (int i = 2; i < n; i++) flat = flat && fabs(y[i] - y[1]) < 0.05;
+  LF_TEST_TRUE("--smooth 2 of 0,1,0,1,...: every trailing mean after the first point is equal", flat);
+  free(html);
+  LF_TEST_TRUE("a comparison of one run is refused", lf_registry_compare(reg, idp, 1, out, &co) == LF_EINVAL);
+  lf_error_clear();
+  char cmd[2048];
+  int status;
+  snprintf(cmd, sizeof cmd, "'%s' report %.8s %.8s --registry '%s' --out '%s/cmp.html' --json",
+           tu_latflow_bin(), ids[0], ids[1], db, dir);
+  char *o = tu_run(cmd, &status);
+  cJSON *j = cJSON_Parse(tu_last_line(o));
+  cJSON *runs = cJSON_GetObjectItem(j, "runs");
+  LF_TEST_TRUE("latflow report ID1 ID2 --json lists both runs",
+               status == 0 && cJSON_GetArraySize(runs) == 2 &&
+                   !strcmp(cJSON_GetStringValue(cJSON_GetArrayItem(runs, 1)), ids[1]));
+  cJSON_Delete(j);
+  free(o);
+  snprintf(cmd, sizeof cmd, "'%s' report %.8s %.8s --smooth 0 --registry '%s' --out '%s/x.html'",
+           tu_latflow_bin(), ids[0], ids[1], db, dir);
+  o = tu_run(cmd, &status);
+  LF_TEST_TRUE("--smooth 0 is a usage error (exit 2) that names --smooth",
+               status == 2 && o && strstr(o, "--smooth"));
+  free(o);
+  lf_registry_close(reg);
+}
+
 /* tau_int of the report's autocorrelation for an AR(1) history x_t = phi x_{t-1} + eta_t:
  * exact tau_int = (1 + phi) / (2 (1 - phi)); error (Madras-Sokal) tau sqrt(2 (2W + 1) / N). */
 static void test_acf(const char *db) {
@@ -734,6 +806,7 @@ int main(void) {
   path_in(cdb, sizeof cdb, "concurrent.db");
   test_concurrent(cdb);
   test_report_escaping(db);
+  test_compare(db);
   test_acf(db);
   test_alloc_failures(db);
   test_cli(db);
