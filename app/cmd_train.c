@@ -7,8 +7,9 @@
  *   latflow train --resume DIR [--steps N]
  *
  * DIR holds run.json (parameters), metrics.csv (step, loss, loss_err, ess, acceptance,
- * grad_norm, seconds), model.safetensors (parameters + step) and model.opt.safetensors
- * (Adam state; both written atomically every --checkpoint-every steps, at the end, and on
+ * grad_norm, seconds, cpu_seconds: wall and CPU time of this process since training
+ * started), model.safetensors (parameters + step) and model.opt.safetensors (Adam state;
+ * both written atomically every --checkpoint-every steps, at the end, and on
  * SIGTERM/SIGUSR1/SIGINT). Adam and the cosine learning-rate schedule are the nn module's.
  * The prior sample of step t is keyed by (seed, t), so --resume continues bitwise exactly.
  * A non-finite loss or gradient stops the run with exit status 1; model.safetensors keeps
@@ -227,7 +228,7 @@ static int train_main(int argc, char **argv) {
     app_flow_free(&fl), lf_nn_adam_clear(&opt);
     return code;
   }
-  if (csv && start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds\n");
+  if (csv && start == 0) fprintf(csv, "step,loss,loss_err,ess,acceptance,grad_norm,seconds,cpu_seconds\n");
   /* run registry: parameters, per-step metrics, the model, end status */
   app_track trk;
   cJSON *tparams = rundir_opts_to_json(opts, not_saved);
@@ -248,7 +249,7 @@ static int train_main(int argc, char **argv) {
   lf_progress prog;
   lf_progress_init(&prog, steps, CMD);
   lf_progress_update(&prog, start);
-  double t0 = lf_time_now();
+  double t0 = lf_time_now(), cpu0 = lf_cpu_time();
   long step = start, last_ck = start;
   int exit_code = LF_EXIT_OK;
   double ess_avg = 0, loss_avg = 0;
@@ -269,13 +270,14 @@ static int train_main(int argc, char **argv) {
       break;
     }
     if (csv)
-      fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f\n", step, st.loss, st.loss_err, st.ess,
-              st.acceptance, st.grad_norm, lf_time_now() - t0);
+      fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f,%.4f\n", step, st.loss, st.loss_err, st.ess,
+              st.acceptance, st.grad_norm, lf_time_now() - t0, lf_cpu_time() - cpu0);
     if (step >= avg_from) ess_avg += st.ess, loss_avg += st.loss, navg++;
     track_metric(&trk, "loss", step, st.loss);
     track_metric(&trk, "ess_batch", step, st.ess);
     track_metric(&trk, "acceptance", step, st.acceptance);
     track_metric(&trk, "lr", step, lr_t);
+    track_metric(&trk, "cpu_seconds", step, lf_cpu_time() - cpu0);
     track_tick(&trk);
     lf_progress_note(&prog, "loss %.2f ess %.3f", st.loss, st.ess);
     lf_progress_update(&prog, step + 1);

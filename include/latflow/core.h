@@ -101,6 +101,7 @@ static inline void lf_arena_reset(lf_arena *a) { a->used = 0; }
 
 /* ---------------------------------------------------------------- timing */
 double lf_time_now(void); /* monotonic seconds */
+double lf_cpu_time(void); /* CPU seconds of this process, all threads (user + system) */
 
 /* Progress bar on stderr, drawn only when stderr is a terminal (or forced). */
 typedef struct {

@@ -207,8 +207,9 @@ int lf_registry_report(lf_registry *reg, const char *id, const char *path,
 
 /* Comparison of several runs (e.g. two architectures trained with the same budget): one
  * self-contained HTML file, written atomically, with every metric key that at least two of
- * the runs have drawn for all runs in one plot against step and in one against wall-clock
- * seconds since each run's start, a legend, and a table of each run's command, parameters
+ * the runs have drawn for all runs in one plot against step, one against wall-clock
+ * seconds since each run's start and, for runs that log a "cpu_seconds" metric, one
+ * against CPU seconds (the fair cost axis on a shared machine), a legend, and a table of each run's command, parameters
  * and final values. smooth > 1 draws the trailing mean over `smooth` points (batch
  * estimates such as ess_batch are noisy). LF_EINVAL for fewer than 2 or more than
  * LF_COMPARE_MAX runs. */

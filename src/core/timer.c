@@ -22,6 +22,12 @@ double lf_time_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double lf_cpu_time(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return 0.0;
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void lf_progress_init(lf_progress *p, long total, const char *label) {
   memset(p, 0, sizeof *p);
   p->total = total;

@@ -1,7 +1,8 @@
 /*
  * compare.c -- an HTML comparison of several runs (docs/registry.md, "Comparing runs"):
  * for each metric key held by at least two of the runs, all runs' curves in one SVG plot
- * against step and in one against wall-clock seconds since each run's start; a legend
+ * against step, one against wall-clock seconds since each run's start and, where the runs
+ * log a "cpu_seconds" metric (latflow train does), one against CPU seconds; a legend
  * and a table of the runs' commands, parameters and final values. Same plot helpers,
  * style and security policy as the single-run report (report.c): no scripts, no network.
  * Smoothing: trailing mean over the last `smooth` points of a series (in step order).
@@ -30,15 +31,25 @@ static int find_key(const lf_run_record *rec, const char *key, size_t *i0, size_
   return 1;
 }
 
-/* x (step or seconds since start) and trailing-mean y of one run's series; returns n. */
-static size_t series(const lf_run_record *rec, size_t i0, size_t i1, int by_time, int smooth,
+enum { X_STEP, X_WALL, X_CPU };
+#define CPU_KEY "cpu_seconds"
+
+/* x (step, seconds since start, or the run's cpu_seconds metric at the same step: NaN
+ * where it has none) and trailing-mean y of one run's series; returns n. */
+static size_t series(const lf_run_record *rec, size_t i0, size_t i1, int xkind, int smooth,
                      double *x, double *y) {
   size_t n = 0;
   double acc = 0;
-  size_t nacc = 0, first = i0;
+  size_t nacc = 0, first = i0, c0 = 0, c1 = 0, c = 0;
+  if (xkind == X_CPU) find_key(rec, CPU_KEY, &c0, &c1), c = c0;
   for (size_t k = i0; k < i1; k++) {
     const lf_metric *m = &rec->metrics[k];
-    x[n] = by_time ? m->time - rec->info.start_time : (double)m->step;
+    if (xkind == X_CPU) { /* both series in step order: merge */
+      while (c < c1 && rec->metrics[c].step < m->step) c++;
+      x[n] = c < c1 && rec->metrics[c].step == m->step ? rec->metrics[c].value : (double)NAN;
+    } else {
+      x[n] = xkind == X_WALL ? m->time - rec->info.start_time : (double)m->step;
+    }
     if (smooth <= 1) {
       y[n++] = m->value;
       continue;
@@ -119,18 +130,24 @@ static int render(lf_sbuf *b, const lf_run_record *rec, int nr, const lf_compare
       double *x[LF_COMPARE_MAX], *y[LF_COMPARE_MAX];
       size_t n[LF_COMPARE_MAX];
       int run[LF_COMPARE_MAX], ns = 0;
-      for (int by_time = 0; by_time < 2; by_time++) {
+      static const char *const xname[3] = {"step", "wall-clock time", "CPU time"};
+      static const char *const xlabel[3] = {"step", "seconds since the run started",
+                                            "CPU seconds (" CPU_KEY ")"};
+      for (int xk = X_STEP; xk <= X_CPU; xk++) {
+        if (xk == X_CPU && !strcmp(key, CPU_KEY)) break;
         ns = 0;
         for (int r = 0; r < nr; r++) {
+          size_t c0, c1;
           if (!find_key(&rec[r], key, &a, &z) || z - a < 2) continue;
+          if (xk == X_CPU && !find_key(&rec[r], CPU_KEY, &c0, &c1)) continue;
           x[ns] = buf + (size_t)(2 * r) * maxn, y[ns] = x[ns] + maxn;
-          n[ns] = series(&rec[r], a, z, by_time, smooth, x[ns], y[ns]);
+          n[ns] = series(&rec[r], a, z, xk, smooth, x[ns], y[ns]);
           run[ns++] = r;
         }
         if (ns < 2) break;
         char t[200];
-        snprintf(t, sizeof t, "%s against %s", key, by_time ? "wall-clock time" : "step");
-        plot_multi(b, t, by_time ? "seconds since the run started" : "step", key, x, y, n, run, ns);
+        snprintf(t, sizeof t, "%s against %s", key, xname[xk]);
+        plot_multi(b, t, xlabel[xk], key, x, y, n, run, ns);
         nplots++;
       }
     }
