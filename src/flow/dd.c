@@ -98,7 +98,7 @@ static int grid_auto(const int *L, int H, int nranks, int *P) {
     if (!grid_valid(L, Q, H)) continue;
     long box = 1;
     for (int mu = 0; mu < 2; mu++) box *= L[mu] / Q[mu] + (Q[mu] > 1 ? 2 * H : 0);
-    if (best < 0 || box <= best) best = box, P[0] = Q[0], P[1] = Q[1];
+    if (best < 0 || box < best) best = box, P[0] = Q[0], P[1] = Q[1]; /* p0 ascending: ties keep more ranks in y */
   }
   if (best < 0)
     return LF_ERROR(LF_EINVAL, "cannot split the %dx%d lattice over %d ranks for the flow: split local extents "
