@@ -75,7 +75,7 @@ typedef struct {
   int nd;
   int self;                 /* 1: private one-rank decomposition (no communication)   */
   int nranks, rank;         /* ranks in the decomposition and this one's number       */
-  int width;                /* halo width (1 or 2)                                     */
+  int width;                /* halo width (>= 1; 1 Wilson, 2 LW, deeper: flows)       */
   int P[LF_MAXDIM];         /* process grid; unused entries 1                          */
   int c[LF_MAXDIM];         /* this rank's grid coordinates                            */
   int up[LF_MAXDIM], dn[LF_MAXDIM]; /* neighbour ranks in +mu / -mu                   */
@@ -86,6 +86,8 @@ typedef struct {
   int E[LF_MAXDIM];         /* halo box extents l + 2 h                                */
   long gvol;                /* global volume                                           */
   long nhalo;               /* halo sites (local indices vol .. vol + nhalo - 1)       */
+  long boxvol;              /* sites of the halo box: prod E = vol + nhalo             */
+  long *box;                /* [vol + nhalo] box index of local site s (see "Box order") */
   lf_lattice lat;           /* the local lattice (see above); owned                    */
   /* exchange lists per split direction: local site indices of the layers sent up/down
    * and of the halo layers received from below/above, all in the same (box) order */
@@ -105,8 +107,10 @@ int lf_dist_grid_auto(int nd, const int *L, int nranks, int width, int P[LF_MAXD
 void lf_dist_grid_format(const lf_dist *d, char *buf, size_t n);
 
 /* Collective: decompose the global lattice `glob` over all ranks with grid P (NULL:
- * lf_dist_grid_auto) and halo width 1 or 2. LF_EINVAL if the grid does not match the
- * number of ranks, does not divide the extents, or leaves a local extent below width. */
+ * lf_dist_grid_auto) and halo width >= 1 (1: Wilson, 2: Lüscher-Weisz; deeper halos for
+ * the deep-halo flow evaluation of flow.h, docs/parallel.md). LF_EINVAL if the grid does
+ * not match the number of ranks, does not divide the extents, or leaves a local extent
+ * below width (the halo is filled from the nearest neighbours only). */
 int lf_dist_init(lf_dist *d, const lf_lattice *glob, const int *P, int width);
 /* A one-rank decomposition of glob private to the calling rank (not collective). */
 int lf_dist_init_self(lf_dist *d, const lf_lattice *glob, int width);
@@ -123,6 +127,17 @@ int lf_dist_gauge_alloc(lf_gauge **f, const lf_dist *d, lf_group g);
 /* Collective: refresh the halo links of direction mu (mu = -1: all directions) from the
  * neighbours' own links. */
 int lf_dist_halo(const lf_dist *d, lf_gauge *f, int mu);
+/* Box order. Plain per-site arrays (flow angles, network features) may be stored over the
+ * whole halo box instead of in local-site order: site with box coordinates b (own sites at
+ * h[mu] <= b[mu] < h[mu] + l[mu]) at index b0 + E0 (b1 + E1 (b2 + E2 b3)), x fastest. In
+ * unsplit directions the box is the full periodic extent, so a box array is an ordinary
+ * field on a lattice of extents E. d->box[s] maps local site s (own or halo) to its box
+ * index; the global index of own site s is d->lat.global[s].
+ * Collective: refresh the halo of ncomp box-order double fields, component c at
+ * x + c * stride (stride >= boxvol), from the neighbours' own sites, with the exchange
+ * lists of lf_dist_halo (so edges and corners arrive too). Components are sent in groups
+ * that fit the exchange buffer (one message per group, direction and side). */
+int lf_dist_halo_box(const lf_dist *d, double *x, long ncomp, long stride);
 /* Collective: rank 0 sends the global field `glob` (a field on the global lattice; ignored
  * on other ranks, may be NULL there) to the ranks' own links of f; the halo is refreshed. */
 int lf_dist_scatter(const lf_dist *d, const lf_gauge *glob, lf_gauge *f);

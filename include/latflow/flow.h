@@ -43,6 +43,7 @@
 
 #include <stdint.h>
 
+#include "latflow/dist.h"
 #include "latflow/field.h"
 #include "latflow/nn.h"
 
@@ -262,6 +263,86 @@ int lf_flow_load(lf_flow_model **m, lf_nn_adam *opt, long *step, uint64_t *seed,
 /* Companion optimizer file of a model file: "DIR/model.safetensors" ->
  * "DIR/model.opt.safetensors" (".opt.safetensors" appended to other names). */
 int lf_flow_opt_path(const char *path, char *buf, size_t n);
+
+/* ---------------------------------------------------------------- domain decomposition */
+/* Evaluation of ONE configuration (or a few) spread over all MPI ranks by a 2D process
+ * grid (dist.h), with results identical to the serial flow (docs/parallel.md "Flows"):
+ *
+ *     lf_flow_dd *dd;                         // collective; model m of any extents
+ *     int L[2] = {256, 256};
+ *     if (lf_flow_dd_alloc(&dd, m, L, 8, NULL)) ... lf_last_error() ...;
+ *     long vol = lf_flow_dd_volume(dd);       // own sites of this rank
+ *     double *x = malloc(8 * 2 * vol * sizeof *x), logq[8], S[8], plaq[8], Q[8];
+ *     lf_flow_dd_sample(dd, seed, tag, first, 8, x, logq);   // samples first..first+7
+ *     lf_flow_dd_measure(dd, 8, x, beta, S, plaq, Q);
+ *     lf_flow_dd_free(dd);
+ *
+ * Deep halo: the output of a coupling layer on a link depends only on input links within
+ * lf_flow_dd_radius(cfg) of it, so every rank evaluates the layers on its block plus a
+ * halo of width H (the radius rounded up to a multiple of 4, which keeps the stripe masks'
+ * global phase) with a "box model" (the model on the halo box, parameters copied) that
+ * updates only the rank's own links; one halo exchange of the updated direction per layer
+ * refreshes the rest. Local extents of split directions must be multiples of 4 and >= H.
+ * Layouts: x [n][2][vol] holds the own links, x[(b*2 + mu)*vol + s] for own site s of
+ * the rank's local lattice (lf_flow_dd_dist(dd)->lat: local lexicographic, x fastest;
+ * global index lat.global[s]).
+ * Reproducibility: x equals the serial lf_flow_prior_sample + lf_flow_forward of the same
+ * samples bitwise (prior angles keyed by the global link index mu*V + s, the same kernels
+ * on the same inputs); log q, S, plaquette and Q are exact sums (lf_xsum), bitwise the same
+ * for every grid and rank count and equal to the serial (plain double) sums to round-off.
+ * All functions marked collective must be called by every rank of the decomposition (a
+ * `self` one: the calling rank only) and return the same status everywhere. */
+typedef struct lf_flow_dd lf_flow_dd;
+
+typedef struct {
+  const int *grid; /* process grid P[2] (NULL: automatic, the grid of smallest halo box
+                      among the valid ones; ties: more ranks in y)                     */
+  int halo;        /* halo width (0: lf_flow_dd_halo of the config). A width below
+                      lf_flow_dd_radius gives WRONG results: for tests that must fail  */
+  int self;        /* 1: a private one-rank decomposition (not collective; references) */
+} lf_flow_dd_opts;
+
+/* Radius of influence of one coupling layer: a link's output depends only on input links
+ * whose coordinates differ by at most (nhidden + 1) * (kernel / 2) + 1 + rect_context
+ * (conv receptive field + active plaquette / 2x1 rectangle features); the returned radius
+ * adds one layer of margin. lf_flow_dd_halo: the radius rounded up to a multiple of 4. */
+int lf_flow_dd_radius(const lf_flow_config *cfg);
+int lf_flow_dd_halo(const lf_flow_config *cfg);
+
+/* Collective: a decomposed evaluator of model m (its configuration and parameters, copied;
+ * m may be freed afterwards) on the global lattice L (NULL: the model's extents; multiples
+ * of 4) for up to `batch` samples at once (o = NULL: automatic grid and halo). LF_EINVAL
+ * naming the grid or lattice to use if the grid does not match the rank count, does not
+ * divide L, or leaves a split local extent that is not a multiple of 4 or below the halo. */
+int lf_flow_dd_alloc(lf_flow_dd **dd, const lf_flow_model *m, const int *L, int batch,
+                     const lf_flow_dd_opts *o);
+void lf_flow_dd_free(lf_flow_dd *dd); /* no-op on NULL; not collective */
+/* The decomposition (process grid P, local extents l, halo width, local lattice with the
+ * global index of own site s in lat.global[s]). */
+const lf_dist *lf_flow_dd_dist(const lf_flow_dd *dd);
+long lf_flow_dd_volume(const lf_flow_dd *dd);   /* own sites of this rank */
+int lf_flow_dd_batch(const lf_flow_dd *dd);
+/* Volume of the halo box / own volume (redundant work per layer, >= 1). */
+double lf_flow_dd_overhead(const lf_flow_dd *dd);
+/* Own links of n global configurations xg [n][2][V] (V = global volume) into x [n][2][vol]. */
+void lf_flow_dd_restrict(const lf_flow_dd *dd, int n, const double *xg, double *x);
+
+/* Collective: samples first..first+n-1 (n <= batch) of prior stream `tag` (as
+ * lf_flow_prior_sample) pushed through the flow: own links x [n][2][vol] and the global
+ * log q [n] (identical on every rank). */
+int lf_flow_dd_sample(lf_flow_dd *dd, uint64_t seed, uint64_t tag, long first, int n, double *x,
+                      double *logq);
+/* Collective: log q [n] of the n distributed configurations x (inverse flow, as
+ * lf_flow_inverse). LF_ENOCONV (on every rank) if a transform could not be inverted. */
+int lf_flow_dd_logq(lf_flow_dd *dd, int n, const double *x, double *logq);
+/* Collective: action S = -beta sum_P cos theta_P, mean plaquette and geometric charge of
+ * the n distributed configurations x (any output may be NULL), exact sums. */
+int lf_flow_dd_measure(lf_flow_dd *dd, int n, const double *x, double beta, double *S,
+                       double *plaq, double *Q);
+/* Collective: one distributed configuration x [2][vol] as U = exp(i theta) (the formula of
+ * lf_flow_to_gauge) into the U(1) field glob on the global 2D lattice on rank 0 (ignored
+ * on other ranks, may be NULL there). */
+int lf_flow_dd_gather(lf_flow_dd *dd, const double *x, lf_gauge *glob);
 
 #ifdef __cplusplus
 }

@@ -148,6 +148,7 @@ static int build(lf_dist *d, const lf_lattice *glob) {
     d->off[mu] = d->c[mu] * d->l[mu];
   }
   d->nhalo = box - own;
+  d->boxvol = box;
   lf_lattice *lat = &d->lat;
   memset(lat, 0, sizeof *lat);
   lat->nd = nd;
@@ -158,7 +159,8 @@ static int build(lf_dist *d, const lf_lattice *glob) {
   lat->dn = lf_alloc(sizeof(long) * (size_t)(box * nd));
   lat->parity = lf_alloc((size_t)box);
   lat->global = lf_alloc(sizeof(long) * (size_t)box);
-  if (!loc || !lat->up || !lat->dn || !lat->parity || !lat->global) {
+  d->box = lf_alloc(sizeof(long) * (size_t)box);
+  if (!loc || !lat->up || !lat->dn || !lat->parity || !lat->global || !d->box) {
     lf_free(loc);
     return LF_ERROR(LF_ENOMEM, "no memory for the local lattice tables (%ld sites with halo)", box);
   }
@@ -186,6 +188,7 @@ static int build(lf_dist *d, const lf_lattice *glob) {
     }
     for (int mu = LF_MAXDIM - 1; mu >= 0; mu--) gi = gi * d->Lg[mu] + g[mu];
     lat->global[s] = gi;
+    d->box[s] = i;
     lat->parity[s] = (unsigned char)(par & 1);
     for (int mu = 0; mu < nd; mu++) {
       int bu[LF_MAXDIM], bd[LF_MAXDIM];
@@ -242,7 +245,8 @@ static int build(lf_dist *d, const lf_lattice *glob) {
 
 static int init_common(lf_dist *d, const lf_lattice *glob, const int *P, int width, int self) {
   memset(d, 0, sizeof *d);
-  if (width != 1 && width != 2) return LF_ERROR(LF_EINVAL, "halo width %d: use 1 (Wilson) or 2 (Lüscher-Weisz)", width);
+  if (width < 1)
+    return LF_ERROR(LF_EINVAL, "halo width %d: use 1 (Wilson), 2 (Lüscher-Weisz) or more (deep halos of flows)", width);
   if (glob->global) return LF_ERROR(LF_EINVAL, "lf_dist_init needs the global lattice, got a local one");
   d->self = self;
   d->width = width;
@@ -283,5 +287,6 @@ void lf_dist_clear(lf_dist *d) {
     lf_free(d->recv_dn[mu]);
   }
   lf_free(d->buf);
+  lf_free(d->box);
   memset(d, 0, sizeof *d);
 }

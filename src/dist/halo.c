@@ -8,6 +8,9 @@
  * are filled without diagonal messages (docs/parallel.md). Communication volume per
  * exchange: 2 sum_nu nface[nu] sites x (links per site) x n*n x 16 bytes.
  *
+ * lf_dist_halo_box does the same for plain double fields stored in box order (the deep
+ * halos of the flow module), in groups of components that fit the exchange buffer.
+ *
  * Gather/scatter: every rank's own links travel to/from rank 0 in pieces of at most
  * LF_DIST_PIECE links; rank 0 maps local site s of rank r to its global index through r's
  * offsets (all ranks have the same local extents).
@@ -21,25 +24,51 @@
 /* Gather/scatter message size in links (<= 1 GiB for SU(3)). */
 #define LF_DIST_PIECE (1L << 22)
 
-static void pack(const lf_gauge *f, const long *sites, long n, int mu, lf_cplx *buf) {
-  const int nd = f->lat->nd;
-  const size_t ls = lf_gauge_linksize(f);
-  const size_t per = (mu < 0 ? (size_t)nd : 1) * ls;
-#pragma omp parallel for schedule(static) if (n >= LF_OMP_MIN_SITES)
-  for (long i = 0; i < n; i++) {
-    const lf_cplx *src = mu < 0 ? lf_gauge_link(f, sites[i], 0) : lf_gauge_link(f, sites[i], mu);
-    memcpy(buf + (size_t)i * per, src, per * sizeof(lf_cplx));
+/* One exchange, driven by the lists of grid.c: for each split direction nu in increasing
+ * order, the highest own layers go up (into the lower halo above) and the lowest down.
+ * xfer(ctx, sites, n, buf, unpack) packs (unpack = 0) or unpacks (1) the data of the n
+ * local sites `sites` (box order) to/from buf; `per` bytes per site, 2 * maxface * per
+ * must fit d->buf. */
+typedef void (*xfer_fn)(void *ctx, const long *sites, long n, void *buf, int unpack);
+
+static int exchange(const lf_dist *d, size_t per, xfer_fn xfer, void *ctx) {
+  int rc = LF_OK;
+  for (int nu = 0; nu < d->nd && !rc; nu++) {
+    if (d->P[nu] == 1) continue;
+    const long n = d->nface[nu];
+    char *sbuf = d->buf, *rbuf = (char *)d->buf + (size_t)n * per;
+    const size_t bytes = (size_t)n * per;
+    /* highest own layers up, lower halo from below */
+    xfer(ctx, d->send_up[nu], n, sbuf, 0);
+    rc = lf_par_sendrecv(sbuf, bytes, d->up[nu], rbuf, bytes, d->dn[nu]);
+    if (rc) break;
+    xfer(ctx, d->recv_dn[nu], n, rbuf, 1);
+    /* lowest own layers down, upper halo from above */
+    xfer(ctx, d->send_dn[nu], n, sbuf, 0);
+    rc = lf_par_sendrecv(sbuf, bytes, d->dn[nu], rbuf, bytes, d->up[nu]);
+    if (rc) break;
+    xfer(ctx, d->recv_up[nu], n, rbuf, 1);
   }
+  return rc;
 }
 
-static void unpack(lf_gauge *f, const long *sites, long n, int mu, const lf_cplx *buf) {
-  const int nd = f->lat->nd;
-  const size_t ls = lf_gauge_linksize(f);
-  const size_t per = (mu < 0 ? (size_t)nd : 1) * ls;
+/* gauge links: all links of a site (mu < 0) or those of direction mu */
+typedef struct {
+  lf_gauge *f;
+  int mu;
+} gauge_ctx;
+
+static void xfer_gauge(void *vctx, const long *sites, long n, void *vbuf, int unpack) {
+  const gauge_ctx *c = vctx;
+  lf_gauge *f = c->f;
+  const int nd = f->lat->nd, mu = c->mu;
+  const size_t per = (mu < 0 ? (size_t)nd : 1) * lf_gauge_linksize(f);
+  lf_cplx *buf = vbuf;
 #pragma omp parallel for schedule(static) if (n >= LF_OMP_MIN_SITES)
   for (long i = 0; i < n; i++) {
-    lf_cplx *dst = mu < 0 ? lf_gauge_link(f, sites[i], 0) : lf_gauge_link(f, sites[i], mu);
-    memcpy(dst, buf + (size_t)i * per, per * sizeof(lf_cplx));
+    lf_cplx *u = lf_gauge_link(f, sites[i], mu < 0 ? 0 : mu);
+    if (unpack) memcpy(u, buf + (size_t)i * per, per * sizeof(lf_cplx));
+    else memcpy(buf + (size_t)i * per, u, per * sizeof(lf_cplx));
   }
 }
 
@@ -49,24 +78,51 @@ int lf_dist_halo(const lf_dist *d, lf_gauge *f, int mu) {
   if (mu >= d->nd) return LF_ERROR(LF_EINVAL, "lf_dist_halo: direction %d of a %d-dimensional lattice", mu, d->nd);
   if (!d->nhalo) return LF_OK;
   int prof = lf_prof_begin("halo", LF_PROF_COMM);
-  const int nd = d->nd;
-  const size_t per = (mu < 0 ? (size_t)nd : 1) * lf_gauge_linksize(f);
+  gauge_ctx c = {f, mu};
+  const size_t per = (mu < 0 ? (size_t)d->nd : 1) * lf_gauge_linksize(f) * sizeof(lf_cplx);
+  int rc = exchange(d, per, xfer_gauge, &c);
+  lf_prof_end(prof);
+  return rc;
+}
+
+/* box-order doubles: components c0 .. c0 + nc - 1, site data contiguous in the buffer */
+typedef struct {
+  const lf_dist *d;
+  double *x;
+  long c0, nc, stride;
+} box_ctx;
+
+static void xfer_box(void *vctx, const long *sites, long n, void *vbuf, int unpack) {
+  const box_ctx *c = vctx;
+  const long *box = c->d->box, nc = c->nc;
+  double *buf = vbuf, *x = c->x + c->c0 * c->stride;
+#pragma omp parallel for schedule(static) if (n >= LF_OMP_MIN_SITES)
+  for (long i = 0; i < n; i++) {
+    const long b = box[sites[i]];
+    double *q = buf + i * nc;
+    if (unpack)
+      for (long k = 0; k < nc; k++) x[k * c->stride + b] = q[k];
+    else
+      for (long k = 0; k < nc; k++) q[k] = x[k * c->stride + b];
+  }
+}
+
+int lf_dist_halo_box(const lf_dist *d, double *x, long ncomp, long stride) {
+  if (ncomp < 0 || (ncomp > 1 && stride < d->boxvol))
+    return LF_ERROR(LF_EINVAL, "lf_dist_halo_box: %ld components with stride %ld; the stride must be at least the box volume %ld",
+                    ncomp, stride, d->boxvol);
+  if (!d->nhalo || !ncomp) return LF_OK;
+  long maxface = 0;
+  for (int nu = 0; nu < d->nd; nu++)
+    if (d->P[nu] > 1 && d->nface[nu] > maxface) maxface = d->nface[nu];
+  /* components per message: what fits half of the buffer */
+  long group = (long)(d->buf_bytes / 2 / (size_t)maxface / sizeof(double));
+  if (group > ncomp) group = ncomp;
+  int prof = lf_prof_begin("halo", LF_PROF_COMM);
   int rc = LF_OK;
-  for (int nu = 0; nu < nd && !rc; nu++) {
-    if (d->P[nu] == 1) continue;
-    const long n = d->nface[nu];
-    lf_cplx *sbuf = d->buf, *rbuf = (lf_cplx *)d->buf + (size_t)n * per;
-    const size_t bytes = (size_t)n * per * sizeof(lf_cplx);
-    /* highest own layers up, lower halo from below */
-    pack(f, d->send_up[nu], n, mu, sbuf);
-    rc = lf_par_sendrecv(sbuf, bytes, d->up[nu], rbuf, bytes, d->dn[nu]);
-    if (rc) break;
-    unpack(f, d->recv_dn[nu], n, mu, rbuf);
-    /* lowest own layers down, upper halo from above */
-    pack(f, d->send_dn[nu], n, mu, sbuf);
-    rc = lf_par_sendrecv(sbuf, bytes, d->dn[nu], rbuf, bytes, d->up[nu]);
-    if (rc) break;
-    unpack(f, d->recv_up[nu], n, mu, rbuf);
+  for (long c0 = 0; c0 < ncomp && !rc; c0 += group) {
+    box_ctx c = {d, x, c0, ncomp - c0 < group ? ncomp - c0 : group, stride};
+    rc = exchange(d, (size_t)c.nc * sizeof(double), xfer_box, &c);
   }
   lf_prof_end(prof);
   return rc;

@@ -78,6 +78,11 @@ static int context(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, cons
 
 int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
                              double *logJ, int save) {
+  return lf_flow_coupling_forward_ld(m, wb, l, n, th, logJ, NULL, save);
+}
+
+int lf_flow_coupling_forward_ld(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                                double *logJ, double *ld, int save) {
   LF_CHECK(context(m, wb, l, n, th, save));
   const lf_flow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
@@ -91,11 +96,12 @@ int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, i
     double lj = 0;
     for (int j = 0; j < ly->nact; j++) {
       int ps = ly->aplaq[j];
-      double p[LF_FLOW_MAXTP], y, ld;
+      double p[LF_FLOW_MAXTP], y, d;
       for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
-      lf_flow_transform_forward(&m->cfg.tr, P[ps], p, &y, &ld);
+      lf_flow_transform_forward(&m->cfg.tr, P[ps], p, &y, &d);
       t[ly->alink[j]] += y - P[ps];
-      lj += ld;
+      lj += d;
+      if (ld) ld[(size_t)b * (size_t)ly->nact + (size_t)j] = d;
     }
     logJ[b] = lj;
   }
@@ -104,6 +110,11 @@ int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, i
 
 int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
                              double *logJ) {
+  return lf_flow_coupling_inverse_ld(m, wb, l, n, th, logJ, NULL);
+}
+
+int lf_flow_coupling_inverse_ld(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                                double *logJ, double *ld) {
   /* frozen plaquettes (hence the context) are those of the input */
   LF_CHECK(context(m, wb, l, n, th, 0));
   const lf_flow_layer *ly = &m->layers[l];
@@ -119,16 +130,17 @@ int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, i
     double lj = 0;
     for (int j = 0; j < ly->nact; j++) {
       int ps = ly->aplaq[j];
-      double p[LF_FLOW_MAXTP], x, y, ld;
+      double p[LF_FLOW_MAXTP], x, y, d;
       for (int c = 0; c < ntp; c++) p[c] = net[(size_t)c * V + (size_t)ps];
       if (lf_flow_transform_inverse(&m->cfg.tr, P[ps], p, &x)) {
         bad = 1;
         break;
       }
-      lf_flow_transform_forward(&m->cfg.tr, x, p, &y, &ld);
+      lf_flow_transform_forward(&m->cfg.tr, x, p, &y, &d);
       /* theta = theta' - (y - x): equal to the forward input modulo 2 pi */
       t[ly->alink[j]] -= y - x;
-      lj += ld;
+      lj += d;
+      if (ld) ld[(size_t)b * (size_t)ly->nact + (size_t)j] = d;
     }
     logJ[b] = lj;
   }

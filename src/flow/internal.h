@@ -78,6 +78,17 @@ int lf_flow_coupling_forward(const lf_flow_model *m, lf_flow_batch *wb, int l, i
                              double *logJ, int save);
 int lf_flow_coupling_inverse(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
                              double *logJ);
+/* The same, also storing each active link's log h' in ld[b * nact + j] (ld may be NULL;
+ * nact = m->layers[l].nact): the domain-decomposed evaluation (dd.c) sums them exactly. */
+int lf_flow_coupling_forward_ld(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                                double *logJ, double *ld, int save);
+int lf_flow_coupling_inverse_ld(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
+                                double *logJ, double *ld);
+/* Keep only the active links at sites s with keep[s] != 0 in every layer's active list
+ * (order preserved). The domain-decomposed evaluation restricts a model on a rank's halo
+ * box to the rank's own links this way; serial models never call it. */
+void lf_flow_model_keep_active(lf_flow_model *m, const unsigned char *keep);
+
 /* g [n][2V]: on entry dL/d(out), on exit dL/d(in); gl[b] = dL/dlogJ_b; with want_params
  * parameter gradients ACCUMULATED into m->P.grad. Needs the records of a saving forward of
  * layer l with the same n. */
