@@ -132,8 +132,9 @@ static int setup_box(lf_flow_dd *dd, const lf_flow_model *m) {
   if (!keep) return LF_ERROR(LF_ENOMEM, "no memory for the own-site mask of the halo box");
   memset(keep, 0, (size_t)d->boxvol);
   for (long s = 0; s < d->lat.vol; s++) keep[d->box[s]] = 1;
-  lf_flow_model_keep_active(dd->bm, keep);
+  rc = lf_flow_model_keep_active(dd->bm, keep);
   lf_free(keep);
+  if (rc) return rc;
   int maxact = 0;
   for (int l = 0; l < bc.nlayers; l++)
     if (dd->bm->layers[l].nact > maxact) maxact = dd->bm->layers[l].nact;

@@ -85,9 +85,10 @@ int lf_flow_coupling_forward_ld(const lf_flow_model *m, lf_flow_batch *wb, int l
 int lf_flow_coupling_inverse_ld(const lf_flow_model *m, lf_flow_batch *wb, int l, int n, double *th,
                                 double *logJ, double *ld);
 /* Keep only the active links at sites s with keep[s] != 0 in every layer's active list
- * (order preserved). The domain-decomposed evaluation restricts a model on a rank's halo
- * box to the rank's own links this way; serial models never call it. */
-void lf_flow_model_keep_active(lf_flow_model *m, const unsigned char *keep);
+ * (order preserved); the context nets then compute their output on the kept active
+ * plaquettes only. The domain-decomposed evaluation restricts a model on a rank's halo
+ * box to the rank's own links this way; serial models never call it. LF_ENOMEM. */
+int lf_flow_model_keep_active(lf_flow_model *m, const unsigned char *keep);
 
 /* g [n][2V]: on entry dL/d(out), on exit dL/d(in); gl[b] = dL/dlogJ_b; with want_params
  * parameter gradients ACCUMULATED into m->P.grad. Needs the records of a saving forward of

@@ -280,14 +280,17 @@ int lf_flow_model_copy_params(lf_flow_model *dst, const lf_flow_model *src) {
             : LF_OK;
 }
 
-void lf_flow_model_keep_active(lf_flow_model *m, const unsigned char *keep) {
+int lf_flow_model_keep_active(lf_flow_model *m, const unsigned char *keep) {
   for (int l = 0; l < m->cfg.nlayers; l++) {
     lf_flow_layer *ly = &m->layers[l];
     int k = 0;
     for (int j = 0; j < ly->nact; j++)
       if (keep[ly->alink[j]]) ly->alink[k] = ly->alink[j], ly->aplaq[k] = ly->aplaq[j], k++;
     ly->nact = k;
+    /* no active link left: the (unused) output stays on the full list */
+    if (k > 0) LF_CHECK(lf_nn_convnet_set_output_sites(&ly->net, ly->aplaq, k));
   }
+  return LF_OK;
 }
 
 /* ---------------------------------------------------------------- batch workspace */
