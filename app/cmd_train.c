@@ -77,6 +77,7 @@ static int train_main(int argc, char **argv) {
   double beta = 0, lr = 1e-3, lr_min = -1, clip = 0;
   long steps = 1000, ckevery = 100;
   int batch = 64, json = 0, rect = 0, determ = 0, layers = 0, kernel = 0, bins = 0;
+  long ess_samples = FINAL_ESS_SAMPLES;
   const char *hidden = NULL;
   uint64_t seed = 1;
   const cli_opt opts[] = {
@@ -92,6 +93,7 @@ static int train_main(int argc, char **argv) {
       {"out", CLI_STR, &out, "DIR", "run directory (must be new)"},
       {"resume", CLI_STR, &resume, "DIR", "continue the run in DIR exactly"},
       {"json", CLI_FLAG, &json, NULL, "print a one-line JSON summary last"},
+      {"ess-samples", CLI_LONG, &ess_samples, "N", "fresh samples for the final ESS (default 1024; 0: skip, e.g. for timing runs)"},
       {"registry", CLI_STR, &registry, "URL", "run registry: SQLite path or postgresql:// URL, 'none' = off"},
       {"experiment", CLI_STR, &experiment, "NAME", "experiment name in the registry"},
       {"rect-context", CLI_FLAG, &rect, NULL, "also feed frozen 2x1 rectangles to the context CNN"},
@@ -150,10 +152,10 @@ static int train_main(int argc, char **argv) {
     return LF_EXIT_USAGE;
   }
   if (steps < 1 || batch < 1 || ckevery < 1 || !(lr > 0) || !(lr_min > 0) || lr_min > lr ||
-      (seen[2] && !(beta > 0)) || !(clip >= 0)) {
-    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0, --clip-grad >= 0",
+      (seen[2] && !(beta > 0)) || !(clip >= 0) || ess_samples < 0 || ess_samples > 1000000) {
+    cli_error(CMD, "use --steps >= 1, --batch >= 1, --checkpoint-every >= 1, 0 < --lr-min <= --lr, --beta > 0, --clip-grad >= 0, 0 <= --ess-samples <= 1000000",
               "invalid value: steps %ld, batch %d, checkpoint-every %ld, lr %g, lr-min %g, beta %g, "
-              "clip-grad %g", steps, batch, ckevery, lr, lr_min, beta, clip);
+              "clip-grad %g, ess-samples %ld", steps, batch, ckevery, lr, lr_min, beta, clip, ess_samples);
     return LF_EXIT_USAGE;
   }
   if (gradient && strcmp(gradient, "path") && strcmp(gradient, "reparam")) {
@@ -308,30 +310,43 @@ static int train_main(int argc, char **argv) {
   if (exit_code == LF_EXIT_INTERRUPTED) track_end(&trk, LF_RUN_KILLED, NULL, step);
   if (exit_code == LF_EXIT_FAIL) track_end(&trk, LF_RUN_FAILED, NULL, step);
   if (exit_code == LF_EXIT_OK) {
-    double ess = 0, loss = 0;
-    rc = final_ess(&fl, seed, FINAL_ESS_SAMPLES, &ess, &loss);
+    double ess = NAN, loss = NAN;
+    rc = ess_samples > 0 ? final_ess(&fl, seed, ess_samples, &ess, &loss) : LF_OK;
     if (rc) {
       exit_code = cli_fail(CMD, rc);
       track_end(&trk, LF_RUN_FAILED, NULL, step);
     } else {
       /* "ess" (from fresh samples) is what `latflow runs models` lists */
-      track_metric(&trk, "ess", steps, ess);
-      track_metric(&trk, "loss_final", steps, loss);
+      if (ess_samples > 0) {
+        track_metric(&trk, "ess", steps, ess);
+        track_metric(&trk, "loss_final", steps, loss);
+      }
       track_metric(&trk, "steps_per_second", steps, done > 0 ? (double)done / secs : 0.0);
       track_produced(&trk, mpath, LF_ARTIFACT_MODEL);
       track_end(&trk, LF_RUN_FINISHED, NULL, steps);
-      printf("trained %ld steps in %.1f s (%.2f steps/s); ESS %.4f (%d fresh samples), loss %.4f; "
-             "model %s\n",
-             done, secs, done > 0 ? (double)done / secs : 0.0, ess, FINAL_ESS_SAMPLES, loss, mpath);
+      if (ess_samples > 0)
+        printf("trained %ld steps in %.1f s (%.2f steps/s); ESS %.4f (%ld fresh samples), loss "
+               "%.4f; model %s\n",
+               done, secs, done > 0 ? (double)done / secs : 0.0, ess, ess_samples, loss, mpath);
+      else
+        printf("trained %ld steps in %.1f s (%.2f steps/s); final ESS not measured "
+               "(--ess-samples 0); model %s\n",
+               done, secs, done > 0 ? (double)done / secs : 0.0, mpath);
       if (json) {
         cJSON *j = cJSON_CreateObject();
-        cJSON_AddNumberToObject(j, "ess", ess);
-        cJSON_AddNumberToObject(j, "loss", loss);
+        if (ess_samples > 0) {
+          cJSON_AddNumberToObject(j, "ess", ess);
+          cJSON_AddNumberToObject(j, "loss", loss);
+        } else {
+          cJSON_AddNullToObject(j, "ess");
+          cJSON_AddNullToObject(j, "loss");
+        }
         cJSON_AddNumberToObject(j, "ess_train", navg ? ess_avg / (double)navg : 0.0);
         cJSON_AddNumberToObject(j, "loss_train", navg ? loss_avg / (double)navg : 0.0);
         cJSON_AddNumberToObject(j, "steps", (double)steps);
         cJSON_AddNumberToObject(j, "steps_run", (double)done);
         cJSON_AddNumberToObject(j, "seconds", secs);
+        cJSON_AddNumberToObject(j, "cpu_seconds", lf_cpu_time() - cpu0);
         cJSON_AddNumberToObject(j, "steps_per_second", done > 0 ? (double)done / secs : 0.0);
         cJSON_AddNumberToObject(j, "batch", batch);
         cJSON_AddNumberToObject(j, "ranks", lf_par_size());

@@ -45,6 +45,11 @@ expect_fail "--layers with --init-from" 2 "architecture comes from the --init-fr
   "$L" train --init-from "$T/su2-2d/model.safetensors" --layers 8 --steps 1 --out "$T/x8"
 check "... and no run directory was created for them" \
   bash -c "! ls -d '$T'/x4 '$T'/x5 '$T'/x6 '$T'/x7 '$T'/x8 2>/dev/null | grep -q ."
+expect_fail "negative --ess-samples" 2 "ess-samples" -- \
+  "$L" train --preset u1-tutorial --ess-samples -1 --steps 1 --out "$T/x9"
+"$L" train --preset u1-tutorial --steps 2 --batch 4 --ess-samples 0 --json --out "$T/noess" > "$T/noess.log" 2>&1
+check "--ess-samples 0: JSON ess null, cpu_seconds present, metrics.csv has cpu_seconds" \
+  bash -c "tail -1 '$T/noess.log' | grep -q '\"ess\":null' && tail -1 '$T/noess.log' | grep -q '\"cpu_seconds\":' && head -1 '$T/noess/metrics.csv' | grep -q ',seconds,cpu_seconds$'"
 # architecture overrides reach the model: U(1) and SU(N)
 "$L" train --preset u1-spline --layers 4 --hidden 4 --bins 5 --kernel 5 --steps 1 --batch 4 \
   --out "$T/arch1" > /dev/null 2>&1
