@@ -255,19 +255,27 @@ static double net_loss(void *p) {
   return dot(c->r, c->y, (size_t)c->b * c->net->cfg.channels[n] * (size_t)c->net->vol);
 }
 
-static void check_net(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_act out_act) {
-  lf_nn_params P;
-  lf_nn_params_init(&P);
-  lf_nn_convnet_cfg cfg = {.nd = nd, .kernel = k, .nlayers = 3, .channels = {2, 6, 5, 3},
+/* A 3-layer test net 2 -> 6 -> 5 -> cout with random weights (seed) and biases; 0 on
+ * failure (reported). */
+static int test_net(lf_nn_convnet *net, lf_nn_params *P, int nd, const int *L, int k, int cout,
+                    lf_nn_act act, lf_nn_act out_act, uint64_t seed) {
+  lf_nn_params_init(P);
+  lf_nn_convnet_cfg cfg = {.nd = nd, .kernel = k, .nlayers = 3, .channels = {2, 6, 5, cout},
                            .act = act, .act_param = 0.02, .out_act = out_act};
   for (int mu = 0; mu < nd; mu++) cfg.L[mu] = L[mu];
-  lf_nn_convnet net;
-  if (lf_nn_convnet_init(&net, &cfg, &P, "cnn")) {
+  if (lf_nn_convnet_init(net, &cfg, P, "cnn")) {
     LF_TEST_TRUE(lf_last_error(), 0);
-    return;
+    return 0;
   }
-  lf_nn_convnet_init_weights(&net, &P, 1.0, 0.7, 17);
-  for (int l = 0; l < 3; l++) fill_random(lf_nn_params_ptr(&P, net.bidx[l]), (size_t)cfg.channels[l + 1], 9, (uint64_t)l, 0.3);
+  lf_nn_convnet_init_weights(net, P, 1.0, 0.7, seed);
+  for (int l = 0; l < 3; l++) fill_random(lf_nn_params_ptr(P, net->bidx[l]), (size_t)cfg.channels[l + 1], 9, (uint64_t)l, 0.3);
+  return 1;
+}
+
+static void check_net(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_act out_act) {
+  lf_nn_params P;
+  lf_nn_convnet net;
+  if (!test_net(&net, &P, nd, L, k, 3, act, out_act, 17)) return;
   size_t nx = (size_t)B * 2 * net.vol, ny = (size_t)B * 3 * net.vol;
   double *x = lf_alloc(nx * 8), *y = lf_alloc(ny * 8), *r = lf_alloc(ny * 8),
          *dx = lf_alloc(nx * 8);
@@ -311,17 +319,8 @@ static void check_net(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_a
  * to garbage equal to the full backward with those entries zeroed (dx, dw, db). */
 static void check_net_sites(int nd, const int *L, int k, int B, lf_nn_act act, lf_nn_act out_act) {
   lf_nn_params P;
-  lf_nn_params_init(&P);
-  lf_nn_convnet_cfg cfg = {.nd = nd, .kernel = k, .nlayers = 3, .channels = {2, 6, 5, 7},
-                           .act = act, .act_param = 0.02, .out_act = out_act};
-  for (int mu = 0; mu < nd; mu++) cfg.L[mu] = L[mu];
   lf_nn_convnet net;
-  if (lf_nn_convnet_init(&net, &cfg, &P, "cnn")) {
-    LF_TEST_TRUE(lf_last_error(), 0);
-    return;
-  }
-  lf_nn_convnet_init_weights(&net, &P, 1.0, 0.7, 19);
-  for (int l = 0; l < 3; l++) fill_random(lf_nn_params_ptr(&P, net.bidx[l]), (size_t)cfg.channels[l + 1], 9, (uint64_t)l, 0.3);
+  if (!test_net(&net, &P, nd, L, k, 7, act, out_act, 19)) return;
   const long V = net.vol;
   size_t nx = (size_t)B * 2 * (size_t)V, ny = (size_t)B * 7 * (size_t)V;
   double *x = lf_alloc(nx * 8), *y0 = lf_alloc(ny * 8), *y1 = lf_alloc(ny * 8), *r = lf_alloc(ny * 8),
