@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernels.h"
 
 void lf_sunflow_prior_sample(const lf_sunflow_model *m, uint64_t seed, uint64_t tag, long first,
                              int n, lf_cplx *z) {
@@ -35,7 +36,7 @@ void lf_sunflow_plaq(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu
                      lf_cplx *p) {
   lf_cplx st[9];
   lf_sunflow_staple(m, u, s, mu, nu, st);
-  lf_mat_mul_dag(m->N, p, lf_sunflow_clink(m, u, s, mu), st);
+  lf_sf_mul_dag(m->N, p, lf_sunflow_clink(m, u, s, mu), st);
 }
 
 void lf_sunflow_staple(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu, int nu,
@@ -43,12 +44,8 @@ void lf_sunflow_staple(const lf_sunflow_model *m, const lf_cplx *u, long s, int 
   const int N = m->N, nd = m->nd;
   const long smu = m->lat.up[s * nd + mu], snu = m->lat.up[s * nd + nu];
   lf_cplx t[9];
-  lf_mat_mul(N, t, lf_sunflow_clink(m, u, s, nu), lf_sunflow_clink(m, u, snu, mu));
-  lf_mat_mul_dag(N, st, t, lf_sunflow_clink(m, u, smu, nu));
-}
-
-static void add_to(int N, lf_cplx *g, const lf_cplx *d) {
-  for (int i = 0; i < N * N; i++) g[i] += d[i];
+  lf_sf_mul(N, t, lf_sunflow_clink(m, u, s, nu), lf_sunflow_clink(m, u, snu, mu));
+  lf_sf_mul_dag(N, st, t, lf_sunflow_clink(m, u, smu, nu));
 }
 
 void lf_sunflow_staple_backward(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu,
@@ -58,15 +55,12 @@ void lf_sunflow_staple_backward(const lf_sunflow_model *m, const lf_cplx *u, lon
   const long smu = m->lat.up[s * nd + mu], snu = m->lat.up[s * nd + nu];
   const lf_cplx *A = lf_sunflow_clink(m, u, s, nu), *B = lf_sunflow_clink(m, u, snu, mu),
                 *C = lf_sunflow_clink(m, u, smu, nu);
-  lf_cplx t[9], r[9];
-  lf_mat_mul(N, t, gs, C);
-  lf_mat_mul_dag(N, r, t, B);
-  add_to(N, lf_sunflow_link(m, g, s, nu), r);
-  lf_mat_dag_mul(N, r, A, t);
-  add_to(N, lf_sunflow_link(m, g, snu, mu), r);
-  lf_mat_mul(N, t, A, B);
-  lf_mat_dag_mul(N, r, gs, t);
-  add_to(N, lf_sunflow_link(m, g, smu, nu), r);
+  lf_cplx t[9];
+  lf_sf_mul(N, t, gs, C);
+  lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, s, nu), t, B);
+  lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, snu, mu), A, t);
+  lf_sf_mul(N, t, A, B);
+  lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, smu, nu), gs, t);
 }
 
 void lf_sunflow_plaq_backward(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu, int nu,
@@ -75,9 +69,8 @@ void lf_sunflow_plaq_backward(const lf_sunflow_model *m, const lf_cplx *u, long 
   const int N = m->N;
   lf_cplx st[9], r[9];
   lf_sunflow_staple(m, u, s, mu, nu, st);
-  lf_mat_mul(N, r, gp, st);
-  add_to(N, lf_sunflow_link(m, g, s, mu), r);
-  lf_mat_dag_mul(N, r, gp, lf_sunflow_clink(m, u, s, mu));
+  lf_sf_mul_add(N, lf_sunflow_link(m, g, s, mu), gp, st);
+  lf_sf_dag_mul(N, r, gp, lf_sunflow_clink(m, u, s, mu));
   lf_sunflow_staple_backward(m, u, s, mu, nu, r, g);
 }
 

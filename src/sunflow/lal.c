@@ -27,12 +27,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kernels.h"
 
 #define NAUGMAX (7 * LF_SUNFLOW_MAXLALWIDTH)
-
-static void add_to(int N, lf_cplx *g, const lf_cplx *d) {
-  for (int i = 0; i < N * N; i++) g[i] += d[i];
-}
 
 static int is_active(const lf_sunflow_model *m, const lf_sunflow_layer *ly, long s) {
   int x[LF_MAXDIM];
@@ -76,10 +73,10 @@ static void transports(const lf_sunflow_model *m, const lf_sunflow_layer *ly, co
   const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + mu];
   const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + mu];
   lf_cplx t[9];
-  lf_mat_mul(N, t, lf_sunflow_clink(m, u, s, r), X + (size_t)sr * N2);
-  lf_mat_mul_dag(N, tp, t, lf_sunflow_clink(m, u, smu, r));
-  lf_mat_dag_mul(N, t, lf_sunflow_clink(m, u, sm, r), X + (size_t)sm * N2);
-  lf_mat_mul(N, tm, t, lf_sunflow_clink(m, u, smmu, r));
+  lf_sf_mul(N, t, lf_sunflow_clink(m, u, s, r), X + (size_t)sr * N2);
+  lf_sf_mul_dag(N, tp, t, lf_sunflow_clink(m, u, smu, r));
+  lf_sf_dag_mul(N, t, lf_sunflow_clink(m, u, sm, r), X + (size_t)sm * N2);
+  lf_sf_mul(N, tm, t, lf_sunflow_clink(m, u, smmu, r));
 }
 
 /* Reverse mode of transports: gp, gm = dL/dT+, dL/dT-; accumulates into gX ([V][N2]) and
@@ -91,35 +88,28 @@ static void transports_backward(const lf_sunflow_model *m, const lf_sunflow_laye
   const size_t N2 = (size_t)m->N2;
   const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + mu];
   const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + mu];
-  lf_cplx t[9], q[9];
+  lf_cplx t[9];
   { /* T+ = A B C^dag, A = U_r(s), B = X(s+r), C = U_r(s+mu) */
     const lf_cplx *A = lf_sunflow_clink(m, u, s, r), *B = X + (size_t)sr * N2,
                   *C = lf_sunflow_clink(m, u, smu, r);
-    lf_mat_mul(N, t, gp, C);
-    lf_mat_mul_dag(N, q, t, B);
-    add_to(N, lf_sunflow_link(m, g, s, r), q);
-    if (gX) {
-      lf_mat_dag_mul(N, q, A, t);
-      add_to(N, gX + (size_t)sr * N2, q);
-    }
-    lf_mat_mul(N, t, A, B);
-    lf_mat_dag_mul(N, q, gp, t);
-    add_to(N, lf_sunflow_link(m, g, smu, r), q);
+    lf_sf_mul(N, t, gp, C);
+    lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, s, r), t, B);
+    if (gX) lf_sf_dag_mul_add(N, gX + (size_t)sr * N2, A, t);
+    lf_sf_mul(N, t, A, B);
+    lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, smu, r), gp, t);
   }
   { /* T- = A^dag B C, A = U_r(s-r), B = X(s-r), C = U_r(s-r+mu) */
     const lf_cplx *A = lf_sunflow_clink(m, u, sm, r), *B = X + (size_t)sm * N2,
                   *C = lf_sunflow_clink(m, u, smmu, r);
-    lf_mat_mul(N, t, B, C);
-    lf_mat_mul_dag(N, q, t, gm);
-    add_to(N, lf_sunflow_link(m, g, sm, r), q);
+    lf_sf_mul(N, t, B, C);
+    lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, sm, r), t, gm);
     if (gX) {
-      lf_mat_mul(N, t, A, gm);
-      lf_mat_mul_dag(N, q, t, C);
-      add_to(N, gX + (size_t)sm * N2, q);
+      lf_cplx q[9];
+      lf_sf_mul(N, q, A, gm);
+      lf_sf_mul_dag_add(N, gX + (size_t)sm * N2, q, C);
     }
-    lf_mat_dag_mul(N, t, B, A);
-    lf_mat_mul(N, q, t, gm);
-    add_to(N, lf_sunflow_link(m, g, smmu, r), q);
+    lf_sf_dag_mul(N, t, B, A);
+    lf_sf_mul_add(N, lf_sunflow_link(m, g, smmu, r), t, gm);
   }
 }
 
@@ -170,7 +160,7 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
         lf_cplx *y = Y + (size_t)j * VN + (size_t)s * N2;
         lf_mat_zero(N, y);
         for (int k = 0; k < na; k++)
-          if (c[j * na + k] != 0) lf_mat_axpy(N, y, c[j * na + k], a + (size_t)k * N2);
+          if (c[j * na + k] != 0) lf_sf_axpy(N, y, c[j * na + k], a + (size_t)k * N2);
       }
     }
     X = Y;
@@ -194,25 +184,40 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
     size_t wo = 0; /* offset of this layer's weights in gw */
     for (int q = 0; q < i; q++) wo += (size_t)(m->lal_ch[q + 1] * A * m->lal_ch[q]);
     double *gc = gw + wo;
-    memset(gc, 0, (size_t)(co * na) * sizeof *gc);
+    /* dc_jl = sum_y Re tr(G_j^dag aug_l) accumulated transposed, gcT[l][j], so that the
+     * inner loop runs over j (vectorised) */
+    double gcT[NAUGMAX * LF_SUNFLOW_MAXLALWIDTH], gyT[18 * LF_SUNFLOW_MAXLALWIDTH];
+    const int nr = 2 * m->N2; /* doubles per matrix */
+    memset(gcT, 0, (size_t)(co * na) * sizeof *gcT);
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9], ga[NAUGMAX * 9];
       augment(m, ly, u, X, ci, s, a);
+      for (int j = 0; j < co; j++) {
+        const double *gy = (const double *)(GY + (size_t)j * VN + (size_t)s * N2);
+        for (int e = 0; e < nr; e++) gyT[e * co + j] = gy[e];
+      }
+      for (int k = 0; k < na; k++) {
+        const double *ak = (const double *)(a + (size_t)k * N2);
+        double *gk = gcT + (size_t)k * (size_t)co;
+        for (int e = 0; e < nr; e++) {
+          const double aki = ak[e], *gt = gyT + e * co;
+          for (int j = 0; j < co; j++) gk[j] += aki * gt[j];
+        }
+      }
       memset(ga, 0, (size_t)na * N2 * sizeof(lf_cplx));
       for (int j = 0; j < co; j++) {
         const lf_cplx *gy = GY + (size_t)j * VN + (size_t)s * N2;
-        for (int k = 0; k < na; k++) {
-          gc[j * na + k] += lf_mat_retr_mul_dag(N, a + (size_t)k * N2, gy);
-          lf_mat_axpy(N, ga + (size_t)k * N2, c[j * na + k], gy);
-        }
+        for (int k = 0; k < na; k++) lf_sf_axpy(N, ga + (size_t)k * N2, c[j * na + k], gy);
       }
-      for (int k = 0; k < ci; k++) add_to(N, GX + k * VN + (size_t)s * N2, ga + (size_t)k * N2);
+      for (int k = 0; k < ci; k++) lf_sf_add(N, GX + k * VN + (size_t)s * N2, ga + (size_t)k * N2);
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < ci; k++)
           transports_backward(m, ly, u, X + k * VN, s, ly->lal_dirs[t],
                               ga + (size_t)(ci + (2 * t) * ci + k) * N2,
                               ga + (size_t)(ci + (2 * t + 1) * ci + k) * N2, GX + k * VN, g);
     }
+    for (int j = 0; j < co; j++)
+      for (int k = 0; k < na; k++) gc[j * na + k] = gcT[(size_t)k * (size_t)co + (size_t)j];
   }
   /* input staples X0 = T+-[~U_mu]: ~U_mu is rebuilt in the output slot of gx (dL/dS_act
    * has been used up); gradients of ~U_mu go straight to the links, zeroed ones dropped */
@@ -227,16 +232,14 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
       transports_backward(m, ly, u, um, s, r, gp, gm, NULL, g);
       const long sr = m->lat.up[s * m->nd + r], sm = m->lat.dn[s * m->nd + r];
       const long smu = m->lat.up[s * m->nd + ly->mu], smmu = m->lat.up[sm * m->nd + ly->mu];
-      lf_cplx t1[9], q[9];
+      lf_cplx t1[9];
       if (!is_active(m, ly, sr)) { /* dB = A^dag G C */
-        lf_mat_mul(N, t1, gp, lf_sunflow_clink(m, u, smu, r));
-        lf_mat_dag_mul(N, q, lf_sunflow_clink(m, u, s, r), t1);
-        add_to(N, lf_sunflow_link(m, g, sr, ly->mu), q);
+        lf_sf_mul(N, t1, gp, lf_sunflow_clink(m, u, smu, r));
+        lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, sr, ly->mu), lf_sunflow_clink(m, u, s, r), t1);
       }
       if (!is_active(m, ly, sm)) { /* dB = A G C^dag */
-        lf_mat_mul(N, t1, lf_sunflow_clink(m, u, sm, r), gm);
-        lf_mat_mul_dag(N, q, t1, lf_sunflow_clink(m, u, smmu, r));
-        add_to(N, lf_sunflow_link(m, g, sm, ly->mu), q);
+        lf_sf_mul(N, t1, lf_sunflow_clink(m, u, sm, r), gm);
+        lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, sm, ly->mu), t1, lf_sunflow_clink(m, u, smmu, r));
       }
     }
 }
