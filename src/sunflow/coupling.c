@@ -76,14 +76,31 @@ static void gather(const lf_sunflow_model *m, const double *net, long s, double 
 
 #define MAXTP (2 * 3 * LF_SUNFLOW_MAXK)
 
-/* Learned active loops (lal.c): staple-net forward of sample b into its workspace slot;
- * NULL without lal. */
+/* Learned active loops (lal.c): staple-net forward of sample b into its workspace slot
+ * unless `cached` (the slot already holds layer l of the same input); NULL without lal. */
 static const lf_cplx *lal_run(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
-                              const lf_cplx *u) {
+                              const lf_cplx *u, int cached) {
   if (!m->cfg.lal) return NULL;
   lf_cplx *x = wb->lal_x + (size_t)b * m->lal_act;
-  lf_sunflow_lal_forward(m, l, u, x);
+  if (!cached) lf_sunflow_lal_forward(m, l, u, x);
   return x;
+}
+
+/* The staple net of layer l depends only on links that layer l does not change, so its
+ * activations for the layer's recorded input wb->in[l] serve the forward, the inverse,
+ * the backward and the inverse VJP of that layer alike: wb->lal_layer names the layer
+ * whose activations wb->lal_x holds for samples 0..wb->lal_n-1 (-1: none). Called before
+ * a pass over n samples: whether they can be reused; marks them invalid if not (the pass
+ * recomputes them and calls lal_cache_set when it succeeds). */
+static int lal_cache_get(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n) {
+  if (!m->cfg.lal) return 0;
+  if (wb->lal_layer == l && wb->lal_n >= n) return 1;
+  wb->lal_layer = -1;
+  return 0;
+}
+static void lal_cache_set(lf_sunflow_batch *wb, int l, int n, int ok) {
+  wb->lal_layer = ok ? l : -1;
+  wb->lal_n = ok ? n : 0;
 }
 
 /* dL/dS_act slot of sample b, zeroed (NULL without lal) */
@@ -131,6 +148,7 @@ static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n
  * FORWARD map (at the forward input) summed over the active links. */
 static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                           lf_cplx *x, double *logJ, int save, int inverse) {
+  wb->lal_layer = -1; /* wb->in[l] is rewritten */
   LF_CHECK(context(m, wb, l, n, x, save));
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
@@ -142,7 +160,7 @@ static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l
     lf_cplx *u = x + (size_t)b * m->fs;
     const double *net = out + (size_t)b * (size_t)m->ntp * V;
     double lj = 0;
-    const lf_cplx *lx = lal_run(m, wb, l, b, u);
+    const lf_cplx *lx = lal_run(m, wb, l, b, u, 0);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
       lf_cplx st[9], w[9], w1[9], *U = lf_sunflow_link(m, u, s, ly->mu);
@@ -166,6 +184,7 @@ static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l
     }
     logJ[b] = lj;
   }
+  lal_cache_set(wb, l, n, !bad);
   if (bad && inverse)
     return LF_ERROR(LF_ENAN, "inverting SU(N) flow layer %d failed; the links must be "
                              "SU(N) matrices and the parameters finite", l);
@@ -220,6 +239,7 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
   const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
   const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  const int cached = lal_cache_get(m, wb, l, n);
   int bad = 0;
 #pragma omp parallel for schedule(static) reduction(| : bad)
   for (int b = 0; b < n; b++) {
@@ -228,7 +248,7 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
     const double *net = out + (size_t)b * (size_t)ntp * V;
     double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
     memset(gout, 0, (size_t)ntp * V * sizeof *gout);
-    const lf_cplx *lx = lal_run(m, wb, l, b, u);
+    const lf_cplx *lx = lal_run(m, wb, l, b, u, cached);
     lf_cplx *lg = lal_gstart(m, wb, b);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
@@ -270,6 +290,7 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
     if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
   }
   lal_sum_grad(m, wb, l, n);
+  if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d backward: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);
@@ -290,6 +311,7 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
   const lf_cplx *in = wb->in + (size_t)l * B * m->fs;
   const double *out = wb->out + (size_t)l * B * (size_t)ntp * V;
+  const int cached = lal_cache_get(m, wb, l, n);
   int bad = 0;
 #pragma omp parallel for schedule(static) reduction(| : bad)
   for (int b = 0; b < n; b++) {
@@ -298,7 +320,7 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
     const double *net = out + (size_t)b * (size_t)ntp * V;
     double *gout = wb->gout + (size_t)b * (size_t)ntp * V;
     memset(gout, 0, (size_t)ntp * V * sizeof *gout);
-    const lf_cplx *lx = lal_run(m, wb, l, b, u);
+    const lf_cplx *lx = lal_run(m, wb, l, b, u, cached);
     lf_cplx *lg = lal_gstart(m, wb, b);
     for (long j = 0; j < ly->nact && !bad; j++) {
       const long s = ly->act[j];
@@ -343,6 +365,7 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
     if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
   }
   lal_sum_grad(m, wb, l, n);
+  if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d inverse VJP: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);

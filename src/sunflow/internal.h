@@ -54,6 +54,8 @@ struct lf_sunflow_batch {
   lf_cplx *lal_x;  /* [batch][m->lal_act]: staple-net activations (cfg.lal)   */
   lf_cplx *lal_g;  /* [batch][m->lal_gact]: their gradients                   */
   double *lal_gw;  /* [batch][m->lal_np]: per-sample staple-net weight grads  */
+  int lal_layer, lal_n; /* lal_x holds layer lal_layer's activations of wb->in[lal_layer]
+                         * for samples 0..lal_n-1 (-1: none; coupling.c)             */
   lf_nn_saved **saved;    /* [L]                                              */
   lf_arena arena;
 };

@@ -292,7 +292,7 @@ int lf_sunflow_batch_alloc(lf_sunflow_batch **out, const lf_sunflow_model *m, in
   memset(wb, 0, sizeof *wb);
   const size_t V = (size_t)m->V, L = (size_t)m->cfg.nlayers, B = (size_t)batch;
   const size_t ntp = (size_t)m->ntp, ch0 = (size_t)m->ch0;
-  wb->m = m, wb->batch = batch, wb->fwd_n = -1;
+  wb->m = m, wb->batch = batch, wb->fwd_n = -1, wb->lal_layer = -1;
   size_t abytes = 0, scratch = 0;
   for (int l = 0; l < m->cfg.nlayers; l++) {
     abytes += lf_nn_convnet_saved_bytes(&m->layers[l].net, batch);
