@@ -119,16 +119,17 @@ static void staple_backward(const lf_sunflow_model *m, const lf_sunflow_layer *l
   else lf_spec_polar_vjp(ps, gs, lg + (size_t)s * (size_t)m->N2);
 }
 
+/* pgrad = 0: no staple-net weight gradients (path-gradient recursion) */
 static void lal_backward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
-                         const lf_cplx *u, lf_cplx *gb) {
+                         const lf_cplx *u, lf_cplx *gb, int pgrad) {
   lf_sunflow_lal_backward(m, l, u, wb->lal_x + (size_t)b * m->lal_act,
                           wb->lal_g + (size_t)b * m->lal_gact, gb,
-                          wb->lal_gw + (size_t)b * m->lal_np);
+                          pgrad ? wb->lal_gw + (size_t)b * m->lal_np : NULL);
 }
 
 /* Staple-net weight gradients of samples 0..n-1 summed in sample order into the store */
-static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n) {
-  if (!m->cfg.lal) return;
+static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n, int pgrad) {
+  if (!m->cfg.lal || !pgrad) return;
   const lf_sunflow_layer *ly = &m->layers[l];
   size_t o = 0;
   for (int i = 0; i < m->cfg.lal_layers; i++) {
@@ -232,8 +233,17 @@ static void features_backward(const lf_sunflow_model *m, const lf_sunflow_batch 
   }
 }
 
+/* the context net's reverse mode, with (pgrad) or without parameter gradients */
+static int net_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int pgrad) {
+  const lf_sunflow_layer *ly = &m->layers[l];
+  return pgrad ? lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat,
+                                        &wb->arena)
+               : lf_nn_convnet_backward_input(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat,
+                                              &wb->arena);
+}
+
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                 lf_cplx *g, const double *gl) {
+                                 lf_cplx *g, const double *gl, int pgrad) {
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
@@ -287,14 +297,14 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
       staple_backward(m, ly, u, s, &ps, gs, gb, lg);
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
     }
-    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, pgrad);
   }
-  lal_sum_grad(m, wb, l, n);
+  lal_sum_grad(m, wb, l, n, pgrad);
   if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d backward: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);
-  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  int rc = net_backward(m, wb, l, pgrad);
   if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (backward)", l);
   /* features -> frozen plaquettes -> links */
   features_backward(m, wb, l, n, in, g);
@@ -302,7 +312,7 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
 }
 
 int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                    lf_cplx *g) {
+                                    lf_cplx *g, int pgrad) {
   /* x = f^-1(y): active U = Phi^-1(U' S^dag) S, frozen links and context unchanged. The
    * records of layer l hold its input x; the output's active loop W' and its eigensystem
    * (eigenvectors of W, angles theta') are rebuilt from it. */
@@ -362,14 +372,14 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
       staple_backward(m, ly, u, s, &ps, gs, gb, lg);
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
     }
-    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb);
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, pgrad);
   }
-  lal_sum_grad(m, wb, l, n);
+  lal_sum_grad(m, wb, l, n, pgrad);
   if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d inverse VJP: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);
-  int rc = lf_nn_convnet_backward(&ly->net, &m->P, wb->saved[l], wb->gout, wb->gfeat, &wb->arena);
+  int rc = net_backward(m, wb, l, pgrad);
   if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (inverse VJP)", l);
   features_backward(m, wb, l, n, in, g);
   return LF_OK;

@@ -34,6 +34,8 @@ struct lf_sunflow_model {
    * lal_ch[N_l] = 1; per-sample scratch sizes in complex entries and doubles */
   int lal_ch[LF_SUNFLOW_MAXLAL + 1];
   size_t lal_act, lal_gact, lal_np; /* activations, gradient buffers, max weights/layer */
+  size_t lal_outoff; /* offset of S_act in the activations: (sum of channels - 1) V N2    */
+  size_t lal_zs;     /* scratch for the mixed channels Z of layers with c_out < c_in (lal.c) */
   lf_sunflow_layer *layers;
   lf_nn_params P;
 };
@@ -87,12 +89,11 @@ int lf_sunflow_lal_init(lf_sunflow_model *m, uint64_t seed);
 /* Staple network of layer l on one configuration u: activations into x (m->lal_act
  * entries); the active staple S_act(s) is x + lal_out_offset(m) + s*N2. */
 void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, lf_cplx *x);
-static inline size_t lf_sunflow_lal_out(const lf_sunflow_model *m) {
-  return m->lal_act - (size_t)m->V * (size_t)m->N2;
-}
-/* Reverse mode: gs[s*N2] = dL/dS_act(s) (the last m->V*N2 entries of gx, all other entries
+static inline size_t lf_sunflow_lal_out(const lf_sunflow_model *m) { return m->lal_outoff; }
+/* Reverse mode: gs[s*N2] = dL/dS_act(s) (gx + lf_sunflow_lal_out(m), all other entries
  * of gx scratch); link gradients ACCUMULATED into g (field layout), weight gradients
- * OVERWRITTEN into gw (layer l's weights in store order). x from lal_forward. */
+ * OVERWRITTEN into gw (layer l's weights in store order; gw = NULL: not computed). x from
+ * lal_forward. */
 void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
                              const lf_cplx *x, lf_cplx *gx, lf_cplx *g, double *gw);
 /* The staple that enters the active loop of the active link at s: the plaquette staple,
@@ -109,14 +110,15 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
 int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                 lf_cplx *x, double *logJ);
 /* g [n][fs]: on entry dL/d(layer output), on exit dL/d(layer input); gl[b] = dL/dlogJ_b;
- * parameter gradients ACCUMULATED into m->P.grad. */
+ * with pgrad, parameter gradients ACCUMULATED into m->P.grad (pgrad = 0: not computed,
+ * m->P.grad untouched; the input gradient is the same). */
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                 lf_cplx *g, const double *gl);
+                                 lf_cplx *g, const double *gl, int pgrad);
 /* VJP of the INVERSE of layer l at its output (records of a saving forward of layer l):
  * g [n][fs]: on entry dL/d(layer input) as a function of the output, on exit dL/d(layer
- * output). The context net's parameter gradients are accumulated into m->P.grad
- * (meaningless here; callers zero them). */
+ * output). With pgrad the nets' parameter gradients are accumulated into m->P.grad
+ * (meaningless here; callers zero them); pgrad = 0 skips them. */
 int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                    lf_cplx *g);
+                                    lf_cplx *g, int pgrad);
 
 #endif

@@ -31,6 +31,11 @@
 
 #define NAUGMAX (7 * LF_SUNFLOW_MAXLALWIDTH)
 
+/* A staple-net layer c_in -> c_out transports its c_in inputs and mixes (c_in transports
+ * per direction and site), or, when c_out < c_in, mixes first and transports the c_out
+ * mixed channels (mix_channels): the same linear map, fewer 3x3 products. */
+static int mix_first(int ci, int co) { return co < ci; }
+
 static int is_active(const lf_sunflow_model *m, const lf_sunflow_layer *ly, long s) {
   int x[LF_MAXDIM];
   lf_lattice_coords(&m->lat, s, x);
@@ -45,7 +50,18 @@ int lf_sunflow_lal_init(lf_sunflow_model *m, uint64_t seed) {
   size_t ch = 0, np = 0;
   for (int i = 0; i <= nl; i++) ch += (size_t)m->lal_ch[i];
   for (int i = 0; i < nl; i++) np += (size_t)(m->lal_ch[i + 1] * A * m->lal_ch[i]);
-  m->lal_act = m->lal_gact = ch * (size_t)m->V * (size_t)m->N2;
+  const size_t VN = (size_t)m->V * (size_t)m->N2;
+  size_t zs = 0; /* mixed channels Z of the layers transported after mixing */
+  for (int i = 0; i < nl; i++)
+    if (mix_first(m->lal_ch[i], m->lal_ch[i + 1])) {
+      const size_t z = (size_t)(2 * (nd - 1) * m->lal_ch[i + 1]) * VN;
+      zs = z > zs ? z : zs;
+    }
+  /* activations [channels][V][N2] + Z; gradients [channels][V][N2] + Z + dL/dZ */
+  m->lal_outoff = (ch - 1) * VN;
+  m->lal_zs = zs;
+  m->lal_act = ch * VN + zs;
+  m->lal_gact = ch * VN + 2 * zs;
   m->lal_np = np;
   for (int l = 0; l < m->cfg.nlayers; l++) {
     lf_sunflow_layer *ly = &m->layers[l];
@@ -64,19 +80,74 @@ int lf_sunflow_lal_init(lf_sunflow_model *m, uint64_t seed) {
   return LF_OK;
 }
 
-/* T+_r[X](s) and T-_r[X](s) of the channel X (an array [V][N2]); zero-link aware: X may
- * hold zero matrices. */
+/* T+_r[X](s) = U_r(s) X(s+r) U_r(s+mu)^dag of the channel X (an array [V][N2]) into tp,
+ * or added to tp (add = 1); X may hold zero matrices. */
+static void transport_plus(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                           const lf_cplx *u, const lf_cplx *X, long s, int r, lf_cplx *tp,
+                           int add) {
+  const int N = m->N, nd = m->nd;
+  const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + ly->mu];
+  lf_cplx t[9];
+  lf_sf_mul(N, t, lf_sunflow_clink(m, u, s, r), X + (size_t)sr * (size_t)m->N2);
+  if (add) lf_sf_mul_dag_add(N, tp, t, lf_sunflow_clink(m, u, smu, r));
+  else lf_sf_mul_dag(N, tp, t, lf_sunflow_clink(m, u, smu, r));
+}
+
+/* T-_r[X](s) = U_r(s-r)^dag X(s-r) U_r(s-r+mu) into (add = 0) or added to tm */
+static void transport_minus(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                            const lf_cplx *u, const lf_cplx *X, long s, int r, lf_cplx *tm,
+                            int add) {
+  const int N = m->N, nd = m->nd;
+  const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + ly->mu];
+  lf_cplx t[9];
+  lf_sf_dag_mul(N, t, lf_sunflow_clink(m, u, sm, r), X + (size_t)sm * (size_t)m->N2);
+  if (add) lf_sf_mul_add(N, tm, t, lf_sunflow_clink(m, u, smmu, r));
+  else lf_sf_mul(N, tm, t, lf_sunflow_clink(m, u, smmu, r));
+}
+
 static void transports(const lf_sunflow_model *m, const lf_sunflow_layer *ly, const lf_cplx *u,
                        const lf_cplx *X, long s, int r, lf_cplx *tp, lf_cplx *tm) {
-  const int N = m->N, nd = m->nd, mu = ly->mu;
-  const size_t N2 = (size_t)m->N2;
-  const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + mu];
-  const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + mu];
+  transport_plus(m, ly, u, X, s, r, tp, 0);
+  transport_minus(m, ly, u, X, s, r, tm, 0);
+}
+
+/* Reverse mode of transport_plus: gp = dL/dT+(s); accumulates dL/dX into gX ([V][N2],
+ * may be NULL) and the link gradients into g. */
+static void transport_plus_backward(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                                    const lf_cplx *u, const lf_cplx *X, long s, int r,
+                                    const lf_cplx *gp, lf_cplx *gX, lf_cplx *g) {
+  const int N = m->N, nd = m->nd;
+  const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + ly->mu];
+  /* T+ = A B C^dag, A = U_r(s), B = X(s+r), C = U_r(s+mu) */
+  const lf_cplx *A = lf_sunflow_clink(m, u, s, r), *B = X + (size_t)sr * (size_t)m->N2,
+                *C = lf_sunflow_clink(m, u, smu, r);
   lf_cplx t[9];
-  lf_sf_mul(N, t, lf_sunflow_clink(m, u, s, r), X + (size_t)sr * N2);
-  lf_sf_mul_dag(N, tp, t, lf_sunflow_clink(m, u, smu, r));
-  lf_sf_dag_mul(N, t, lf_sunflow_clink(m, u, sm, r), X + (size_t)sm * N2);
-  lf_sf_mul(N, tm, t, lf_sunflow_clink(m, u, smmu, r));
+  lf_sf_mul(N, t, gp, C);
+  lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, s, r), t, B);
+  if (gX) lf_sf_dag_mul_add(N, gX + (size_t)sr * (size_t)m->N2, A, t);
+  lf_sf_mul(N, t, A, B);
+  lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, smu, r), gp, t);
+}
+
+/* Reverse mode of transport_minus: gm = dL/dT-(s) */
+static void transport_minus_backward(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                                     const lf_cplx *u, const lf_cplx *X, long s, int r,
+                                     const lf_cplx *gm, lf_cplx *gX, lf_cplx *g) {
+  const int N = m->N, nd = m->nd;
+  const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + ly->mu];
+  /* T- = A^dag B C, A = U_r(s-r), B = X(s-r), C = U_r(s-r+mu) */
+  const lf_cplx *A = lf_sunflow_clink(m, u, sm, r), *B = X + (size_t)sm * (size_t)m->N2,
+                *C = lf_sunflow_clink(m, u, smmu, r);
+  lf_cplx t[9];
+  lf_sf_mul(N, t, B, C);
+  lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, sm, r), t, gm);
+  if (gX) {
+    lf_cplx q[9];
+    lf_sf_mul(N, q, A, gm);
+    lf_sf_mul_dag_add(N, gX + (size_t)sm * (size_t)m->N2, q, C);
+  }
+  lf_sf_dag_mul(N, t, B, A);
+  lf_sf_mul_add(N, lf_sunflow_link(m, g, smmu, r), t, gm);
 }
 
 /* Reverse mode of transports: gp, gm = dL/dT+, dL/dT-; accumulates into gX ([V][N2]) and
@@ -84,33 +155,27 @@ static void transports(const lf_sunflow_model *m, const lf_sunflow_layer *ly, co
 static void transports_backward(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
                                 const lf_cplx *u, const lf_cplx *X, long s, int r,
                                 const lf_cplx *gp, const lf_cplx *gm, lf_cplx *gX, lf_cplx *g) {
-  const int N = m->N, nd = m->nd, mu = ly->mu;
-  const size_t N2 = (size_t)m->N2;
-  const long sr = m->lat.up[s * nd + r], smu = m->lat.up[s * nd + mu];
-  const long sm = m->lat.dn[s * nd + r], smmu = m->lat.up[sm * nd + mu];
-  lf_cplx t[9];
-  { /* T+ = A B C^dag, A = U_r(s), B = X(s+r), C = U_r(s+mu) */
-    const lf_cplx *A = lf_sunflow_clink(m, u, s, r), *B = X + (size_t)sr * N2,
-                  *C = lf_sunflow_clink(m, u, smu, r);
-    lf_sf_mul(N, t, gp, C);
-    lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, s, r), t, B);
-    if (gX) lf_sf_dag_mul_add(N, gX + (size_t)sr * N2, A, t);
-    lf_sf_mul(N, t, A, B);
-    lf_sf_dag_mul_add(N, lf_sunflow_link(m, g, smu, r), gp, t);
-  }
-  { /* T- = A^dag B C, A = U_r(s-r), B = X(s-r), C = U_r(s-r+mu) */
-    const lf_cplx *A = lf_sunflow_clink(m, u, sm, r), *B = X + (size_t)sm * N2,
-                  *C = lf_sunflow_clink(m, u, smmu, r);
-    lf_sf_mul(N, t, B, C);
-    lf_sf_mul_dag_add(N, lf_sunflow_link(m, g, sm, r), t, gm);
-    if (gX) {
-      lf_cplx q[9];
-      lf_sf_mul(N, q, A, gm);
-      lf_sf_mul_dag_add(N, gX + (size_t)sm * N2, q, C);
-    }
-    lf_sf_dag_mul(N, t, B, A);
-    lf_sf_mul_add(N, lf_sunflow_link(m, g, smmu, r), t, gm);
-  }
+  transport_plus_backward(m, ly, u, X, s, r, gp, gX, g);
+  transport_minus_backward(m, ly, u, X, s, r, gm, gX, g);
+}
+
+/* Mixed channels of a mix-first layer (mix_first): the transports are linear in X, so
+ *     sum_k c_{j,(q,k)} T_q[X_k] = T_q[Z_{q,j}],  Z_{q,j} = sum_k c_{j,(q,k)} X_k,
+ * q = 2t (T+_{r_t}) or 2t+1 (T-_{r_t}); c_out (instead of c_in) transports per q and site.
+ * Z[(q c_out + j) V N2 + s N2] for all sites. */
+static void mix_channels(const lf_sunflow_model *m, const lf_cplx *X, int ci, int co,
+                         const double *c, lf_cplx *Z) {
+  const size_t N2 = (size_t)m->N2, VN = (size_t)m->V * N2;
+  const int N = m->N, nq = 2 * (m->nd - 1), na = (2 * m->nd - 1) * ci;
+  for (long s = 0; s < m->V; s++)
+    for (int q = 0; q < nq; q++)
+      for (int j = 0; j < co; j++) {
+        lf_cplx *z = Z + (size_t)(q * co + j) * VN + (size_t)s * N2;
+        const double *cq = c + j * na + ci + q * ci;
+        lf_mat_zero(N, z);
+        for (int k = 0; k < ci; k++)
+          if (cq[k] != 0) lf_sf_axpy(N, z, cq[k], X + k * VN + (size_t)s * N2);
+      }
 }
 
 /* aug_l(s) of layer input X (c channels, [c][V][N2]) into a[l*N2] */
@@ -153,6 +218,24 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
     const int ci = m->lal_ch[i], co = m->lal_ch[i + 1], na = A * ci;
     lf_cplx *Y = X + (size_t)ci * VN;
     const double *c = lf_nn_params_ptr(&m->P, ly->lal_widx[i]);
+    if (mix_first(ci, co)) {
+      lf_cplx *Z = x + m->lal_outoff + VN;
+      mix_channels(m, X, ci, co, c, Z);
+      for (long s = 0; s < m->V; s++)
+        for (int j = 0; j < co; j++) {
+          lf_cplx *y = Y + (size_t)j * VN + (size_t)s * N2;
+          lf_mat_zero(N, y);
+          for (int k = 0; k < ci; k++)
+            if (c[j * na + k] != 0) lf_sf_axpy(N, y, c[j * na + k], X + k * VN + (size_t)s * N2);
+          for (int t = 0; t < m->nd - 1; t++) {
+            const int r = ly->lal_dirs[t];
+            transport_plus(m, ly, u, Z + (size_t)(2 * t * co + j) * VN, s, r, y, 1);
+            transport_minus(m, ly, u, Z + (size_t)((2 * t + 1) * co + j) * VN, s, r, y, 1);
+          }
+        }
+      X = Y;
+      continue;
+    }
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9];
       augment(m, ly, u, X, ci, s, a);
@@ -165,6 +248,51 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
     }
     X = Y;
   }
+}
+
+/* Reverse mode of a mix-first layer: GY = dL/dY (all sites), X its input; accumulates
+ * dL/dX into GX and link gradients into g, writes the weight gradient gc [co][na]
+ * (NULL: not computed);
+ * scratch = 2 * m->lal_zs entries (Z, then dL/dZ). */
+static void mix_first_backward(const lf_sunflow_model *m, const lf_sunflow_layer *ly,
+                               const lf_cplx *u, const lf_cplx *X, int ci, int co,
+                               const double *c, const lf_cplx *GY, lf_cplx *GX,
+                               lf_cplx *scratch, lf_cplx *g, double *gc) {
+  const size_t N2 = (size_t)m->N2, VN = (size_t)m->V * N2;
+  const int N = m->N, nt = m->nd - 1, nq = 2 * nt, na = (2 * m->nd - 1) * ci, nr = 2 * m->N2;
+  lf_cplx *Z = scratch, *GZ = scratch + m->lal_zs;
+  mix_channels(m, X, ci, co, c, Z);
+  memset(GZ, 0, (size_t)(nq * co) * VN * sizeof *GZ);
+  /* Y_j += T+_t[Z_{2t,j}] + T-_t[Z_{2t+1,j}]: links and dL/dZ */
+  for (long s = 0; s < m->V; s++)
+    for (int t = 0; t < nt; t++)
+      for (int j = 0; j < co; j++) {
+        const int r = ly->lal_dirs[t];
+        const lf_cplx *gy = GY + (size_t)j * VN + (size_t)s * N2;
+        const size_t zp = (size_t)(2 * t * co + j) * VN, zm = (size_t)((2 * t + 1) * co + j) * VN;
+        transport_plus_backward(m, ly, u, Z + zp, s, r, gy, GZ + zp, g);
+        transport_minus_backward(m, ly, u, Z + zm, s, r, gy, GZ + zm, g);
+      }
+  /* Y_j = sum_k c_jk X_k + ..., Z_{q,j} = sum_k c_{j,(q,k)} X_k: dL/dX and dL/dc */
+  if (gc) memset(gc, 0, (size_t)(co * na) * sizeof *gc);
+  for (long s = 0; s < m->V; s++)
+    for (int k = 0; k < ci; k++) {
+      lf_cplx *gxk = GX + k * VN + (size_t)s * N2;
+      const double *xk = (const double *)(X + k * VN + (size_t)s * N2);
+      for (int j = 0; j < co; j++)
+        for (int q = -1; q < nq; q++) { /* q = -1: the direct term Y_j <- X_k */
+          const lf_cplx *gin = q < 0 ? GY + (size_t)j * VN + (size_t)s * N2
+                                     : GZ + (size_t)(q * co + j) * VN + (size_t)s * N2;
+          const int idx = j * na + (q < 0 ? k : ci + q * ci + k);
+          if (gc) {
+            const double *gd = (const double *)gin;
+            double d = 0;
+            for (int e = 0; e < nr; e++) d += gd[e] * xk[e];
+            gc[idx] += d;
+          }
+          lf_sf_axpy(N, gxk, c[idx], gin);
+        }
+    }
 }
 
 void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
@@ -183,7 +311,11 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
     const double *c = lf_nn_params_ptr(&m->P, ly->lal_widx[i]);
     size_t wo = 0; /* offset of this layer's weights in gw */
     for (int q = 0; q < i; q++) wo += (size_t)(m->lal_ch[q + 1] * A * m->lal_ch[q]);
-    double *gc = gw + wo;
+    double *gc = gw ? gw + wo : NULL;
+    if (mix_first(ci, co)) {
+      mix_first_backward(m, ly, u, X, ci, co, c, GY, GX, gx + m->lal_outoff + VN, g, gc);
+      continue;
+    }
     /* dc_jl = sum_y Re tr(G_j^dag aug_l) accumulated transposed, gcT[l][j], so that the
      * inner loop runs over j (vectorised) */
     double gcT[NAUGMAX * LF_SUNFLOW_MAXLALWIDTH], gyT[18 * LF_SUNFLOW_MAXLALWIDTH];
@@ -192,11 +324,11 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9], ga[NAUGMAX * 9];
       augment(m, ly, u, X, ci, s, a);
-      for (int j = 0; j < co; j++) {
+      for (int j = 0; j < co && gc; j++) {
         const double *gy = (const double *)(GY + (size_t)j * VN + (size_t)s * N2);
         for (int e = 0; e < nr; e++) gyT[e * co + j] = gy[e];
       }
-      for (int k = 0; k < na; k++) {
+      for (int k = 0; k < na && gc; k++) {
         const double *ak = (const double *)(a + (size_t)k * N2);
         double *gk = gcT + (size_t)k * (size_t)co;
         for (int e = 0; e < nr; e++) {
@@ -216,7 +348,7 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
                               ga + (size_t)(ci + (2 * t) * ci + k) * N2,
                               ga + (size_t)(ci + (2 * t + 1) * ci + k) * N2, GX + k * VN, g);
     }
-    for (int j = 0; j < co; j++)
+    for (int j = 0; j < co && gc; j++)
       for (int k = 0; k < na; k++) gc[j * na + k] = gcT[(size_t)k * (size_t)co + (size_t)j];
   }
   /* input staples X0 = T+-[~U_mu]: ~U_mu is rebuilt in the output slot of gx (dL/dS_act

@@ -392,7 +392,7 @@ int lf_sunflow_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, const 
   memcpy(wb->g, gx, (size_t)n * m->fs * sizeof(lf_cplx));
   for (int b = 0; b < n; b++) wb->gl[b] = -glogq[b]; /* log q = -sum_l logJ_l */
   for (int l = m->cfg.nlayers - 1; l >= 0; l--)
-    LF_CHECK(lf_sunflow_coupling_backward(m, wb, l, n, wb->g, wb->gl));
+    LF_CHECK(lf_sunflow_coupling_backward(m, wb, l, n, wb->g, wb->gl, 1));
   if (gz) memcpy(gz, wb->g, (size_t)n * m->fs * sizeof(lf_cplx));
   return LF_OK;
 }
@@ -416,10 +416,10 @@ int lf_sunflow_logq_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, lf_cp
   /* G_l = J_l^-T (G_{l-1} - grad log|det J_l|), layer by layer from the prior side */
   for (int l = 0; l < m->cfg.nlayers && !rc; l++) {
     memset(gd, 0, len * sizeof(lf_cplx));
-    rc = lf_sunflow_coupling_backward(m, wb, l, n, gd, one);
+    rc = lf_sunflow_coupling_backward(m, wb, l, n, gd, one, 0);
     if (rc) break;
     for (size_t i = 0; i < len; i++) gq[i] -= gd[i];
-    rc = lf_sunflow_coupling_inverse_vjp(m, wb, l, n, gq);
+    rc = lf_sunflow_coupling_inverse_vjp(m, wb, l, n, gq, 0);
   }
   lf_nn_params_zero_grad(&m->P);
   lf_free(gd), lf_free(one);
