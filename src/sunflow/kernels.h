@@ -185,6 +185,25 @@ static inline void lf_sf_axpy(int N, lf_cplx *restrict y, double s, const lf_cpl
   const double *X = (const double *)x;
   for (int i = 0; i < 2 * N * N; i++) Y[i] += s * X[i];
 }
+/* y = sum_k s[k ss] x[k xs] (k < n, matrices x[k xs .. k xs + N^2 - 1], real s; zero
+ * coefficients skipped), accumulated in k order; N = 3 keeps the sum in registers */
+static inline void lf_sf_lincomb(int N, lf_cplx *restrict y, int n, const double *restrict s,
+                                 size_t ss, const lf_cplx *restrict x, size_t xs) {
+  if (N == 3) {
+    double acc[18] = {0};
+    for (int k = 0; k < n; k++) {
+      const double c = s[(size_t)k * ss];
+      if (c == 0) continue;
+      const double *X = (const double *)(x + (size_t)k * xs);
+      for (int e = 0; e < 18; e++) acc[e] += c * X[e];
+    }
+    memcpy(y, acc, sizeof acc);
+  } else {
+    memset(y, 0, (size_t)(N * N) * sizeof *y);
+    for (int k = 0; k < n; k++)
+      if (s[(size_t)k * ss] != 0) lf_sf_axpy(N, y, s[(size_t)k * ss], x + (size_t)k * xs);
+  }
+}
 /* y += x */
 static inline void lf_sf_add(int N, lf_cplx *restrict y, const lf_cplx *restrict x) {
   double *Y = (double *)y;

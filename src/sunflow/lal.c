@@ -169,13 +169,9 @@ static void mix_channels(const lf_sunflow_model *m, const lf_cplx *X, int ci, in
   const int N = m->N, nq = 2 * (m->nd - 1), na = (2 * m->nd - 1) * ci;
   for (long s = 0; s < m->V; s++)
     for (int q = 0; q < nq; q++)
-      for (int j = 0; j < co; j++) {
-        lf_cplx *z = Z + (size_t)(q * co + j) * VN + (size_t)s * N2;
-        const double *cq = c + j * na + ci + q * ci;
-        lf_mat_zero(N, z);
-        for (int k = 0; k < ci; k++)
-          if (cq[k] != 0) lf_sf_axpy(N, z, cq[k], X + k * VN + (size_t)s * N2);
-      }
+      for (int j = 0; j < co; j++)
+        lf_sf_lincomb(N, Z + (size_t)(q * co + j) * VN + (size_t)s * N2, ci,
+                      c + j * na + ci + q * ci, 1, X + (size_t)s * N2, VN);
 }
 
 /* aug_l(s) of layer input X (c channels, [c][V][N2]) into a[l*N2] */
@@ -224,9 +220,7 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
       for (long s = 0; s < m->V; s++)
         for (int j = 0; j < co; j++) {
           lf_cplx *y = Y + (size_t)j * VN + (size_t)s * N2;
-          lf_mat_zero(N, y);
-          for (int k = 0; k < ci; k++)
-            if (c[j * na + k] != 0) lf_sf_axpy(N, y, c[j * na + k], X + k * VN + (size_t)s * N2);
+          lf_sf_lincomb(N, y, ci, c + j * na, 1, X + (size_t)s * N2, VN);
           for (int t = 0; t < m->nd - 1; t++) {
             const int r = ly->lal_dirs[t];
             transport_plus(m, ly, u, Z + (size_t)(2 * t * co + j) * VN, s, r, y, 1);
@@ -239,12 +233,8 @@ void lf_sunflow_lal_forward(const lf_sunflow_model *m, int l, const lf_cplx *u, 
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9];
       augment(m, ly, u, X, ci, s, a);
-      for (int j = 0; j < co; j++) {
-        lf_cplx *y = Y + (size_t)j * VN + (size_t)s * N2;
-        lf_mat_zero(N, y);
-        for (int k = 0; k < na; k++)
-          if (c[j * na + k] != 0) lf_sf_axpy(N, y, c[j * na + k], a + (size_t)k * N2);
-      }
+      for (int j = 0; j < co; j++)
+        lf_sf_lincomb(N, Y + (size_t)j * VN + (size_t)s * N2, na, c + j * na, 1, a, N2);
     }
     X = Y;
   }
@@ -323,7 +313,7 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
     memset(gcT, 0, (size_t)(co * na) * sizeof *gcT);
     for (long s = 0; s < m->V; s++) {
       lf_cplx a[NAUGMAX * 9], ga[NAUGMAX * 9];
-      augment(m, ly, u, X, ci, s, a);
+      if (gc) augment(m, ly, u, X, ci, s, a); /* only the weight gradient needs it */
       for (int j = 0; j < co && gc; j++) {
         const double *gy = (const double *)(GY + (size_t)j * VN + (size_t)s * N2);
         for (int e = 0; e < nr; e++) gyT[e * co + j] = gy[e];
@@ -336,11 +326,8 @@ void lf_sunflow_lal_backward(const lf_sunflow_model *m, int l, const lf_cplx *u,
           for (int j = 0; j < co; j++) gk[j] += aki * gt[j];
         }
       }
-      memset(ga, 0, (size_t)na * N2 * sizeof(lf_cplx));
-      for (int j = 0; j < co; j++) {
-        const lf_cplx *gy = GY + (size_t)j * VN + (size_t)s * N2;
-        for (int k = 0; k < na; k++) lf_sf_axpy(N, ga + (size_t)k * N2, c[j * na + k], gy);
-      }
+      for (int k = 0; k < na; k++) /* d aug_k = sum_j c_jk G_j */
+        lf_sf_lincomb(N, ga + (size_t)k * N2, co, c + k, (size_t)na, GY + (size_t)s * N2, VN);
       for (int k = 0; k < ci; k++) lf_sf_add(N, GX + k * VN + (size_t)s * N2, ga + (size_t)k * N2);
       for (int t = 0; t < nt; t++)
         for (int k = 0; k < ci; k++)
