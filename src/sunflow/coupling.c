@@ -311,11 +311,20 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
   return LF_OK;
 }
 
-int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                    lf_cplx *g, int pgrad) {
-  /* x = f^-1(y): active U = Phi^-1(U' S^dag) S, frozen links and context unchanged. The
-   * records of layer l hold its input x; the output's active loop W' and its eigensystem
-   * (eigenvectors of W, angles theta') are rebuilt from it. */
+int lf_sunflow_coupling_logq_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                 lf_cplx *g) {
+  /* One step G <- J_l^-T (G - grad log|det J_l|) of the path-gradient recursion, i.e.
+   *   (A) gd = d log|det J_l| / d(layer input)   (the backward with zero output cotangent),
+   *   (B) the VJP of x = f_l^-1(y) applied to G - gd,
+   * fused. Both are linear in their cotangents, and every path through the frozen links
+   * (context net -> features -> plaquettes, staples or staple net) is shared; (A) only
+   * reaches the active links through the active link itself, the frozen ones through
+   * dL/dS and dL/dp. So per active link: G_U -= dA/dU, then (B) on G_U, and the frozen
+   * paths get the differences dL/dS(B) - dL/dS(A) and dL/dp(B) - dL/dp(A) once: one pass of
+   * the context net, the staple net and the plaquette features instead of two (docs/sunflow.md
+   * "training"). (B): x = f^-1(y): active U = Phi^-1(U' S^dag) S; the records of layer l hold
+   * its input x; the output's active loop W' and its eigensystem (eigenvectors of W, angles
+   * theta') are rebuilt from it. */
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
@@ -336,9 +345,10 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
       const long s = ly->act[j];
       const lf_cplx *U = lf_sunflow_clink(m, u, s, ly->mu);
       lf_cplx *gU = lf_sunflow_link(m, gb, s, ly->mu);
-      lf_cplx st[9], w[9], w1[9], u1[9], gw[9], gw1[9], gs[9], t[9];
+      lf_cplx st[9], w[9], w1[9], u1[9], gw[9], gw1[9], gs[9], gsa[9], t[9];
       lf_spec_eigsys e, e1;
-      double p[MAXTP], gp[MAXTP], th1[3], gth[3], gth1[3], jinv[9], sdd[9];
+      double p[MAXTP], gpa[MAXTP], gp[MAXTP], th1[3], gth[3], gth1[3], jinv[9], sdd[9];
+      const double zero[3] = {0, 0, 0};
       lf_spec_polar_state ps;
       if (lf_sunflow_active_staple(m, ly, u, lx, s, st, &ps)) {
         bad = 1;
@@ -350,6 +360,13 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
         break;
       }
       gather(m, net, s, p);
+      /* (A): log|det| depends on W = U S^dag through its angles only */
+      lf_sunflow_angles_backward(N, K, e.theta, p, zero, 1.0, gth, gpa, NULL);
+      lf_spec_eig_vjp(&e, gth, gw);
+      lf_mat_mul(N, t, gw, st); /* dA/dU = G_W S, dA/dS = G_W^dag U */
+      for (int i = 0; i < N * N; i++) gU[i] -= t[i];
+      lf_mat_dag_mul(N, gsa, gw, U);
+      /* (B) on G - gd */
       lf_sunflow_angles_forward(N, K, e.theta, p, th1, NULL);
       lf_spec_map(&e, th1, w1);
       lf_mat_mul(N, u1, w1, st);
@@ -368,19 +385,18 @@ int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, i
       /* W' = U' S^dag */
       lf_mat_mul(N, gU, gw1, st);
       lf_mat_dag_mul(N, t, gw1, u1);
-      for (int i = 0; i < N * N; i++) gs[i] += t[i];
+      for (int i = 0; i < N * N; i++) gs[i] += t[i] - gsa[i];
       staple_backward(m, ly, u, s, &ps, gs, gb, lg);
-      for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
+      for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c] - gpa[c];
     }
-    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, pgrad);
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, 0);
   }
-  lal_sum_grad(m, wb, l, n, pgrad);
   if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
-    return LF_ERROR(LF_ENAN, "SU(N) flow layer %d inverse VJP: an active loop is not SU(N) "
-                             "or two eigenvalues coincide; the links must be SU(N)", l);
-  int rc = net_backward(m, wb, l, pgrad);
-  if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (inverse VJP)", l);
+    return LF_ERROR(LF_ENAN, "SU(N) flow layer %d, gradient of log q: an active loop is not "
+                             "SU(N) or two eigenvalues coincide; the links must be SU(N)", l);
+  int rc = net_backward(m, wb, l, 0);
+  if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (grad log q)", l);
   features_backward(m, wb, l, n, in, g);
   return LF_OK;
 }

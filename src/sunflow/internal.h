@@ -114,11 +114,11 @@ int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb,
  * m->P.grad untouched; the input gradient is the same). */
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                  lf_cplx *g, const double *gl, int pgrad);
-/* VJP of the INVERSE of layer l at its output (records of a saving forward of layer l):
- * g [n][fs]: on entry dL/d(layer input) as a function of the output, on exit dL/d(layer
- * output). With pgrad the nets' parameter gradients are accumulated into m->P.grad
- * (meaningless here; callers zero them); pgrad = 0 skips them. */
-int lf_sunflow_coupling_inverse_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                    lf_cplx *g, int pgrad);
+/* One step of the path-gradient recursion (lf_sunflow_logq_grad) at layer l, after a
+ * saving forward: g [n][fs] = G_{l-1} (dL/d(layer input)) on entry, on exit
+ * G_l = J_l^-T (G_{l-1} - grad log|det J_l|), J_l^-T the VJP of the inverse layer at its
+ * output. Model gradients untouched. */
+int lf_sunflow_coupling_logq_vjp(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
+                                 lf_cplx *g);
 
 #endif

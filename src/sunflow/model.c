@@ -405,24 +405,10 @@ int lf_sunflow_logq_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, lf_cp
   const size_t len = (size_t)n * m->fs;
   memset(gq, 0, len * sizeof(lf_cplx)); /* grad log r = 0 (Haar prior) */
   if (n == 0) return LF_OK;
-  lf_cplx *gd = lf_alloc(len * sizeof(lf_cplx));
-  double *one = lf_alloc((size_t)n * sizeof(double));
-  if (!gd || !one) {
-    lf_free(gd), lf_free(one);
-    return LF_ERROR(LF_ENOMEM, "out of memory for the gradient of log q");
-  }
-  for (int b = 0; b < n; b++) one[b] = 1;
   int rc = LF_OK;
   /* G_l = J_l^-T (G_{l-1} - grad log|det J_l|), layer by layer from the prior side */
-  for (int l = 0; l < m->cfg.nlayers && !rc; l++) {
-    memset(gd, 0, len * sizeof(lf_cplx));
-    rc = lf_sunflow_coupling_backward(m, wb, l, n, gd, one, 0);
-    if (rc) break;
-    for (size_t i = 0; i < len; i++) gq[i] -= gd[i];
-    rc = lf_sunflow_coupling_inverse_vjp(m, wb, l, n, gq, 0);
-  }
+  for (int l = 0; l < m->cfg.nlayers && !rc; l++) rc = lf_sunflow_coupling_logq_vjp(m, wb, l, n, gq);
   lf_nn_params_zero_grad(&m->P);
-  lf_free(gd), lf_free(one);
   return rc;
 }
 
