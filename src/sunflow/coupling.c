@@ -128,8 +128,8 @@ static void lal_backward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l,
 }
 
 /* Staple-net weight gradients of samples 0..n-1 summed in sample order into the store */
-static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n, int pgrad) {
-  if (!m->cfg.lal || !pgrad) return;
+static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n) {
+  if (!m->cfg.lal) return;
   const lf_sunflow_layer *ly = &m->layers[l];
   size_t o = 0;
   for (int i = 0; i < m->cfg.lal_layers; i++) {
@@ -224,10 +224,8 @@ static void features_backward(const lf_sunflow_model *m, const lf_sunflow_batch 
       const double *gr = gf + (size_t)(2 * pl) * V, *gi = gr + V;
       for (size_t s = 0; s < V; s++) {
         if (fz[s] == 0) continue;
-        lf_cplx gp[9];
-        lf_mat_identity(N, gp);
-        lf_mat_scale(N, gp, (gr[s] + LF_I * gi[s]) / N);
-        lf_sunflow_plaq_backward(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl], gp, gb);
+        lf_sunflow_plaq_backward_scalar(m, u, (long)s, m->plane_mu[pl], m->plane_nu[pl],
+                                        (gr[s] + LF_I * gi[s]) / N, gb);
       }
     }
   }
@@ -243,7 +241,7 @@ static int net_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int pg
 }
 
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                 lf_cplx *g, const double *gl, int pgrad) {
+                                 lf_cplx *g, const double *gl) {
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
   const int N = m->N, K = m->cfg.K, ntp = m->ntp;
@@ -297,14 +295,14 @@ int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int 
       staple_backward(m, ly, u, s, &ps, gs, gb, lg);
       for (int c = 0; c < ntp; c++) gout[(size_t)c * V + (size_t)s] = gp[c];
     }
-    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, pgrad);
+    if (m->cfg.lal && !bad) lal_backward(m, wb, l, b, u, gb, 1);
   }
-  lal_sum_grad(m, wb, l, n, pgrad);
+  lal_sum_grad(m, wb, l, n);
   if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad)
     return LF_ERROR(LF_ENAN, "SU(N) flow layer %d backward: an active loop is not SU(N) "
                              "or two eigenvalues coincide; the links must be SU(N)", l);
-  int rc = net_backward(m, wb, l, pgrad);
+  int rc = net_backward(m, wb, l, 1);
   if (rc) return lf_error_context(rc, "context network of SU(N) flow layer %d (backward)", l);
   /* features -> frozen plaquettes -> links */
   features_backward(m, wb, l, n, in, g);

@@ -74,15 +74,21 @@ void lf_sunflow_plaq_backward(const lf_sunflow_model *m, const lf_cplx *u, long 
   lf_sunflow_staple_backward(m, u, s, mu, nu, r, g);
 }
 
+void lf_sunflow_plaq_backward_scalar(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu,
+                                     int nu, lf_cplx c, lf_cplx *g) {
+  /* G_P = c 1: dL/dU = c S, dL/dS = conj(c) U (no matrix products) */
+  const int N2 = m->N2;
+  const lf_cplx *U = lf_sunflow_clink(m, u, s, mu);
+  lf_cplx st[9], r[9], *gU = lf_sunflow_link(m, g, s, mu);
+  lf_sunflow_staple(m, u, s, mu, nu, st);
+  for (int i = 0; i < N2; i++) gU[i] += c * st[i], r[i] = conj(c) * U[i];
+  lf_sunflow_staple_backward(m, u, s, mu, nu, r, g);
+}
+
 double lf_sunflow_action(const lf_sunflow_model *m, double beta, const lf_cplx *u, lf_cplx *grad) {
   const int N = m->N;
   const double c = -beta / N;
-  lf_cplx gp[9];
-  if (grad) {
-    memset(grad, 0, m->fs * sizeof(lf_cplx));
-    lf_mat_identity(N, gp);
-    lf_mat_scale(N, gp, c);
-  }
+  if (grad) memset(grad, 0, m->fs * sizeof(lf_cplx));
   double S = 0;
   for (long s = 0; s < m->V; s++)
     for (int pl = 0; pl < m->nplanes; pl++) {
@@ -90,7 +96,7 @@ double lf_sunflow_action(const lf_sunflow_model *m, double beta, const lf_cplx *
       int mu = m->plane_mu[pl], nu = m->plane_nu[pl];
       lf_sunflow_plaq(m, u, s, mu, nu, p);
       S += c * creal(lf_mat_trace(N, p));
-      if (grad) lf_sunflow_plaq_backward(m, u, s, mu, nu, gp, grad);
+      if (grad) lf_sunflow_plaq_backward_scalar(m, u, s, mu, nu, c, grad);
     }
   return S;
 }

@@ -80,6 +80,9 @@ void lf_sunflow_staple(const lf_sunflow_model *m, const lf_cplx *u, long s, int 
  * P = P_{mu nu}(x). */
 void lf_sunflow_plaq_backward(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu, int nu,
                               const lf_cplx *gp, lf_cplx *g);
+/* The same for dL/dP = c 1 (features, Wilson action): no matrix products for P itself. */
+void lf_sunflow_plaq_backward_scalar(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu,
+                                     int nu, lf_cplx c, lf_cplx *g);
 /* Same for the staple S of (x, mu, nu) with dL/dS = gs. */
 void lf_sunflow_staple_backward(const lf_sunflow_model *m, const lf_cplx *u, long s, int mu,
                                 int nu, const lf_cplx *gs, lf_cplx *g);
@@ -110,10 +113,9 @@ int lf_sunflow_coupling_forward(const lf_sunflow_model *m, lf_sunflow_batch *wb,
 int lf_sunflow_coupling_inverse(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                                 lf_cplx *x, double *logJ);
 /* g [n][fs]: on entry dL/d(layer output), on exit dL/d(layer input); gl[b] = dL/dlogJ_b;
- * with pgrad, parameter gradients ACCUMULATED into m->P.grad (pgrad = 0: not computed,
- * m->P.grad untouched; the input gradient is the same). */
+ * parameter gradients ACCUMULATED into m->P.grad. */
 int lf_sunflow_coupling_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
-                                 lf_cplx *g, const double *gl, int pgrad);
+                                 lf_cplx *g, const double *gl);
 /* One step of the path-gradient recursion (lf_sunflow_logq_grad) at layer l, after a
  * saving forward: g [n][fs] = G_{l-1} (dL/d(layer input)) on entry, on exit
  * G_l = J_l^-T (G_{l-1} - grad log|det J_l|), J_l^-T the VJP of the inverse layer at its

@@ -392,7 +392,7 @@ int lf_sunflow_backward(lf_sunflow_model *m, lf_sunflow_batch *wb, int n, const 
   memcpy(wb->g, gx, (size_t)n * m->fs * sizeof(lf_cplx));
   for (int b = 0; b < n; b++) wb->gl[b] = -glogq[b]; /* log q = -sum_l logJ_l */
   for (int l = m->cfg.nlayers - 1; l >= 0; l--)
-    LF_CHECK(lf_sunflow_coupling_backward(m, wb, l, n, wb->g, wb->gl, 1));
+    LF_CHECK(lf_sunflow_coupling_backward(m, wb, l, n, wb->g, wb->gl));
   if (gz) memcpy(gz, wb->g, (size_t)n * m->fs * sizeof(lf_cplx));
   return LF_OK;
 }
