@@ -59,6 +59,9 @@ struct lf_sunflow_batch {
   int lal_layer, lal_n; /* lal_x holds layer lal_layer's activations of wb->in[lal_layer]
                          * for samples 0..lal_n-1 (-1: none; coupling.c)             */
   lf_nn_saved **saved;    /* [L]                                              */
+  lf_cplx *tx;     /* training step (train.c, allocated on first use): x, dL/dx, grad log q,
+                    * [3][batch][fs]                                                   */
+  double *tlq;     /* [4][batch]: log q, dL/dlog q, S, log w                            */
   lf_arena arena;
 };
 

@@ -332,6 +332,7 @@ void lf_sunflow_batch_free(lf_sunflow_batch *wb) {
   lf_free(wb->in), lf_free(wb->g), lf_free(wb->feat), lf_free(wb->out);
   lf_free(wb->gout), lf_free(wb->gfeat), lf_free(wb->lq), lf_free(wb->saved);
   lf_free(wb->lal_x), lf_free(wb->lal_g), lf_free(wb->lal_gw);
+  lf_free(wb->tx), lf_free(wb->tlq);
   lf_arena_clear(&wb->arena);
   lf_free(wb);
 }

@@ -23,14 +23,19 @@ int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t see
                          lf_sunflow_grad_kind kind, lf_sunflow_step_stats *st) {
   const int B = lf_sunflow_batch_size(wb);
   const size_t fs = m->fs;
-  lf_cplx *x = lf_alloc((size_t)B * fs * sizeof(lf_cplx));
-  lf_cplx *gx = lf_alloc((size_t)B * fs * sizeof(lf_cplx));
-  double *lq = lf_alloc(4 * (size_t)B * sizeof(double));
-  if (!x || !gx || !lq) {
-    lf_free(x), lf_free(gx), lf_free(lq);
-    return LF_ERROR(LF_ENOMEM, "out of memory for an SU(N) flow training batch");
+  if (wb->m != m) return LF_ERROR(LF_ESTATE, "SU(N) flow workspace belongs to another model");
+  /* the step's fields live in the workspace (no per-step allocation and page faults) */
+  if (!wb->tx) {
+    wb->tx = lf_alloc(3 * (size_t)B * fs * sizeof(lf_cplx));
+    wb->tlq = lf_alloc(4 * (size_t)B * sizeof(double));
+    if (!wb->tx || !wb->tlq) {
+      lf_free(wb->tx), lf_free(wb->tlq);
+      wb->tx = NULL, wb->tlq = NULL;
+      return LF_ERROR(LF_ENOMEM, "out of memory for an SU(N) flow training batch");
+    }
   }
-  double *glq = lq + B, *S = lq + 2 * B, *logw = lq + 3 * B;
+  lf_cplx *x = wb->tx, *gx = x + (size_t)B * fs, *gq = gx + (size_t)B * fs;
+  double *lq = wb->tlq, *glq = lq + B, *S = lq + 2 * B, *logw = lq + 3 * B;
   lf_sunflow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (uint64_t)step), 0, B, x);
   int rc = lf_sunflow_forward(m, wb, B, x, x, lq);
   if (rc) goto done;
@@ -60,15 +65,9 @@ int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t see
   }
   if (kind == LF_SUNFLOW_GRAD_PATH) {
     /* dL/dx_b = (1/B) grad_x (log q + S) at fixed parameters; no direct log q term */
-    lf_cplx *gq = lf_alloc((size_t)B * fs * sizeof(lf_cplx));
-    if (!gq) {
-      rc = LF_ERROR(LF_ENOMEM, "out of memory for the path gradient");
-      goto done;
-    }
     rc = lf_sunflow_logq_grad(m, wb, B, gq);
     for (size_t i = 0; !rc && i < (size_t)B * fs; i++) gx[i] += gq[i] / (double)B;
     for (int b = 0; b < B; b++) glq[b] = 0;
-    lf_free(gq);
     if (rc) goto done;
   }
   rc = lf_sunflow_backward(m, wb, B, gx, glq, NULL);
@@ -78,7 +77,6 @@ int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t see
     rc = LF_ERROR(LF_ENAN, "the SU(N) flow gradient is not finite at step %ld; lower the "
                            "learning rate", step);
 done:
-  lf_free(x), lf_free(gx), lf_free(lq);
   return rc;
 }
 
