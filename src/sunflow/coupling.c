@@ -76,31 +76,40 @@ static void gather(const lf_sunflow_model *m, const double *net, long s, double 
 
 #define MAXTP (2 * 3 * LF_SUNFLOW_MAXK)
 
+/* Staple-net activations of layer l, sample b in the workspace: one slot per layer when
+ * the workspace keeps them all (wb->lal_slots == nlayers), else one shared slot. */
+static lf_cplx *lal_slot(const lf_sunflow_model *m, const lf_sunflow_batch *wb, int l, int b) {
+  const size_t slot = wb->lal_slots > 1 ? (size_t)l : 0;
+  return wb->lal_x + (slot * (size_t)wb->batch + (size_t)b) * m->lal_act;
+}
+
 /* Learned active loops (lal.c): staple-net forward of sample b into its workspace slot
  * unless `cached` (the slot already holds layer l of the same input); NULL without lal. */
 static const lf_cplx *lal_run(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
                               const lf_cplx *u, int cached) {
   if (!m->cfg.lal) return NULL;
-  lf_cplx *x = wb->lal_x + (size_t)b * m->lal_act;
+  lf_cplx *x = lal_slot(m, wb, l, b);
   if (!cached) lf_sunflow_lal_forward(m, l, u, x);
   return x;
 }
 
 /* The staple net of layer l depends only on links that layer l does not change, so its
  * activations for the layer's recorded input wb->in[l] serve the forward, the inverse,
- * the backward and the inverse VJP of that layer alike: wb->lal_layer names the layer
- * whose activations wb->lal_x holds for samples 0..wb->lal_n-1 (-1: none). Called before
- * a pass over n samples: whether they can be reused; marks them invalid if not (the pass
- * recomputes them and calls lal_cache_set when it succeeds). */
+ * the backward and the path-gradient step of that layer alike: wb->lal_have[slot] names
+ * the layer whose activations the slot holds for samples 0..wb->lal_hn[slot]-1 (-1: none).
+ * Called before a pass over n samples: whether they can be reused; marks the slot invalid
+ * if not (the pass recomputes it and calls lal_cache_set when it succeeds). */
 static int lal_cache_get(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n) {
   if (!m->cfg.lal) return 0;
-  if (wb->lal_layer == l && wb->lal_n >= n) return 1;
-  wb->lal_layer = -1;
+  const int slot = wb->lal_slots > 1 ? l : 0;
+  if (wb->lal_have[slot] == l && wb->lal_hn[slot] >= n) return 1;
+  wb->lal_have[slot] = -1;
   return 0;
 }
 static void lal_cache_set(lf_sunflow_batch *wb, int l, int n, int ok) {
-  wb->lal_layer = ok ? l : -1;
-  wb->lal_n = ok ? n : 0;
+  const int slot = wb->lal_slots > 1 ? l : 0;
+  wb->lal_have[slot] = ok ? l : -1;
+  wb->lal_hn[slot] = ok ? n : 0;
 }
 
 /* dL/dS_act slot of sample b, zeroed (NULL without lal) */
@@ -122,7 +131,7 @@ static void staple_backward(const lf_sunflow_model *m, const lf_sunflow_layer *l
 /* pgrad = 0: no staple-net weight gradients (path-gradient recursion) */
 static void lal_backward(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int b,
                          const lf_cplx *u, lf_cplx *gb, int pgrad) {
-  lf_sunflow_lal_backward(m, l, u, wb->lal_x + (size_t)b * m->lal_act,
+  lf_sunflow_lal_backward(m, l, u, lal_slot(m, wb, l, b),
                           wb->lal_g + (size_t)b * m->lal_gact, gb,
                           pgrad ? wb->lal_gw + (size_t)b * m->lal_np : NULL);
 }
@@ -149,7 +158,7 @@ static void lal_sum_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n
  * FORWARD map (at the forward input) summed over the active links. */
 static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l, int n,
                           lf_cplx *x, double *logJ, int save, int inverse) {
-  wb->lal_layer = -1; /* wb->in[l] is rewritten */
+  if (m->cfg.lal) wb->lal_have[wb->lal_slots > 1 ? l : 0] = -1; /* wb->in[l] is rewritten */
   LF_CHECK(context(m, wb, l, n, x, save));
   const lf_sunflow_layer *ly = &m->layers[l];
   const size_t V = (size_t)m->V, B = (size_t)wb->batch;
@@ -185,7 +194,7 @@ static int coupling_apply(const lf_sunflow_model *m, lf_sunflow_batch *wb, int l
     }
     logJ[b] = lj;
   }
-  lal_cache_set(wb, l, n, !bad);
+  if (m->cfg.lal) lal_cache_set(wb, l, n, !bad);
   if (bad && inverse)
     return LF_ERROR(LF_ENAN, "inverting SU(N) flow layer %d failed; the links must be "
                              "SU(N) matrices and the parameters finite", l);

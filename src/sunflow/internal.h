@@ -36,6 +36,8 @@ struct lf_sunflow_model {
   size_t lal_act, lal_gact, lal_np; /* activations, gradient buffers, max weights/layer */
   size_t lal_outoff; /* offset of S_act in the activations: (sum of channels - 1) V N2    */
   size_t lal_zs;     /* scratch for the mixed channels Z of layers with c_out < c_in (lal.c) */
+  size_t lal_keep;   /* batch workspaces keep every layer's staple-net activations if they
+                      * take at most this many bytes (LF_SUNFLOW_LAL_KEEP; tests set 0)  */
   lf_sunflow_layer *layers;
   lf_nn_params P;
 };
@@ -53,17 +55,23 @@ struct lf_sunflow_batch {
   double *gout;   /* [batch][ntp][V]                                         */
   double *gfeat;  /* [batch][ch0][V]                                         */
   double *lq, *logJ, *gl; /* [batch]                                         */
-  lf_cplx *lal_x;  /* [batch][m->lal_act]: staple-net activations (cfg.lal)   */
+  lf_cplx *lal_x;  /* [lal_slots][batch][m->lal_act]: staple-net activations (cfg.lal) */
   lf_cplx *lal_g;  /* [batch][m->lal_gact]: their gradients                   */
   double *lal_gw;  /* [batch][m->lal_np]: per-sample staple-net weight grads  */
-  int lal_layer, lal_n; /* lal_x holds layer lal_layer's activations of wb->in[lal_layer]
-                         * for samples 0..lal_n-1 (-1: none; coupling.c)             */
+  int lal_slots;   /* nlayers (every layer's activations kept) or 1 (LF_SUNFLOW_LAL_KEEP) */
+  int *lal_have, *lal_hn; /* [lal_slots]: slot holds layer lal_have's activations of
+                         * wb->in[layer] for samples 0..lal_hn-1 (-1: none; coupling.c) */
   lf_nn_saved **saved;    /* [L]                                              */
   lf_cplx *tx;     /* training step (train.c, allocated on first use): x, dL/dx, grad log q,
                     * [3][batch][fs]                                                   */
   double *tlq;     /* [4][batch]: log q, dL/dlog q, S, log w                            */
   lf_arena arena;
 };
+
+/* Keep the staple-net activations of every layer in a batch workspace (so the backward
+ * passes of a training step need not recompute them) when they take at most this many
+ * bytes; otherwise one layer's. */
+#define LF_SUNFLOW_LAL_KEEP ((size_t)256 << 20)
 
 static inline lf_cplx *lf_sunflow_link(const lf_sunflow_model *m, lf_cplx *u, long s, int mu) {
   return u + ((size_t)s * (size_t)m->nd + (size_t)mu) * (size_t)m->N2;

@@ -241,6 +241,7 @@ int lf_sunflow_model_alloc(lf_sunflow_model **out, const lf_sunflow_config *cfg,
   if (!m) return LF_ERROR(LF_ENOMEM, "out of memory for an SU(N) flow model");
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;
+  m->lal_keep = LF_SUNFLOW_LAL_KEEP;
   lf_nn_params_init(&m->P);
   int rc = lf_lattice_init(&m->lat, cfg->nd, cfg->L);
   if (rc) {
@@ -292,7 +293,7 @@ int lf_sunflow_batch_alloc(lf_sunflow_batch **out, const lf_sunflow_model *m, in
   memset(wb, 0, sizeof *wb);
   const size_t V = (size_t)m->V, L = (size_t)m->cfg.nlayers, B = (size_t)batch;
   const size_t ntp = (size_t)m->ntp, ch0 = (size_t)m->ch0;
-  wb->m = m, wb->batch = batch, wb->fwd_n = -1, wb->lal_layer = -1;
+  wb->m = m, wb->batch = batch, wb->fwd_n = -1;
   size_t abytes = 0, scratch = 0;
   for (int l = 0; l < m->cfg.nlayers; l++) {
     abytes += lf_nn_convnet_saved_bytes(&m->layers[l].net, batch);
@@ -309,14 +310,22 @@ int lf_sunflow_batch_alloc(lf_sunflow_batch **out, const lf_sunflow_model *m, in
   wb->saved = lf_alloc(L * sizeof *wb->saved);
   int lal_fail = 0;
   if (m->cfg.lal) {
-    wb->lal_x = lf_alloc(B * m->lal_act * sizeof(lf_cplx));
+    const size_t keep = L * B * m->lal_act * sizeof(lf_cplx);
+    wb->lal_slots = keep <= m->lal_keep ? m->cfg.nlayers : 1;
+    wb->lal_x = lf_alloc((size_t)wb->lal_slots * B * m->lal_act * sizeof(lf_cplx));
+    wb->lal_have = lf_alloc(2 * (size_t)wb->lal_slots * sizeof(int));
+    if (wb->lal_have) {
+      wb->lal_hn = wb->lal_have + wb->lal_slots;
+      for (int i = 0; i < wb->lal_slots; i++) wb->lal_have[i] = -1, wb->lal_hn[i] = 0;
+    }
     wb->lal_g = lf_alloc(B * m->lal_gact * sizeof(lf_cplx));
     wb->lal_gw = lf_alloc(B * m->lal_np * sizeof(double));
-    lal_fail = !wb->lal_x || !wb->lal_g || !wb->lal_gw;
+    lal_fail = !wb->lal_x || !wb->lal_g || !wb->lal_gw || !wb->lal_have;
   }
   if (!wb->in || !wb->g || !wb->feat || !wb->out || !wb->gout || !wb->gfeat || !wb->lq ||
       !wb->saved || lal_fail || lf_arena_init(&wb->arena, abytes + scratch)) {
-    double mb = ((double)(L * B * m->fs + B * m->fs + B * (m->lal_act + m->lal_gact)) * 16.0 +
+    const size_t lal = B * ((size_t)wb->lal_slots * m->lal_act + m->lal_gact);
+    double mb = ((double)(L * B * m->fs + B * m->fs + lal) * 16.0 +
                  (double)((L + 1) * B * (ch0 + ntp) * V) * 8.0 + (double)(abytes + scratch)) * 1e-6;
     lf_sunflow_batch_free(wb);
     return LF_ERROR(LF_ENOMEM, "out of memory for an SU(N) flow batch of %d samples (%.0f MB); "
@@ -331,7 +340,7 @@ void lf_sunflow_batch_free(lf_sunflow_batch *wb) {
   if (!wb) return;
   lf_free(wb->in), lf_free(wb->g), lf_free(wb->feat), lf_free(wb->out);
   lf_free(wb->gout), lf_free(wb->gfeat), lf_free(wb->lq), lf_free(wb->saved);
-  lf_free(wb->lal_x), lf_free(wb->lal_g), lf_free(wb->lal_gw);
+  lf_free(wb->lal_x), lf_free(wb->lal_g), lf_free(wb->lal_gw), lf_free(wb->lal_have);
   lf_free(wb->tx), lf_free(wb->tlq);
   lf_arena_clear(&wb->arena);
   lf_free(wb);
