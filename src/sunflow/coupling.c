@@ -22,6 +22,10 @@
  * S -> Shat (Shat is SU(N) and unchanged by the layer), and dL/dShat goes through
  * lf_spec_polar_vjp and the staple net's reverse mode (weight gradients per sample, summed
  * in sample order).
+ * Path gradient (lf_sunflow_coupling_logq_vjp): the log-det gradient and the inverse-layer
+ * VJP of a layer fused into one pass (both linear in their cotangents; docs/sunflow.md
+ * "Training"). The staple-net activations of a layer's recorded input are kept in the
+ * batch workspace and reused by every pass of that layer (lal_cache_get/set).
  * Thread contract: per-sample OpenMP static loops writing disjoint data around one
  * batched, thread-count independent nn call per layer.
  */
