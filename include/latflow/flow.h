@@ -221,17 +221,21 @@ int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, dou
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
                       lf_flow_step_stats *st);
 /* Data-parallel training (docs/flows.md). Functions marked collective run on every
- * MPI rank (lf_par_*) and return the same status everywhere; with one rank (or no MPI)
- * they are the plain single-process functions. */
+ * MPI rank (lf_par_*) and return the same status everywhere (except with o->self); with
+ * one rank (or no MPI) they are the plain single-process functions. The driver is shared
+ * with the SU(N) flows (lf_flow_loss_grad_chunked below, sunflow.h). */
 typedef struct {
   int path;          /* 1: path-gradient estimator (Vaitl et al. 2207.08219), 0: reparam. */
   int deterministic; /* 1: gradients of fixed chunks of `chunk` samples summed in global
                         chunk order: bitwise independent of the rank count             */
   int chunk;         /* samples per chunk in deterministic mode (0: 8)                  */
   double clip;       /* > 0: rescale the gradient to this 2-norm if it is larger (0: off) */
+  int self;          /* 1: not collective: the calling rank computes the whole global batch
+                        alone with the same chunking (the one-rank reference, for tests) */
 } lf_flow_train_opts;
 lf_flow_train_opts lf_flow_train_opts_default(void); /* reparameterisation, fast sums */
-/* Samples this rank computes at once for a global batch: allocate the workspace with it. */
+/* Samples this rank computes at once for a global batch: allocate the workspace with it
+ * (with o->self: as if it were the only rank). */
 long lf_flow_local_batch(long batch, const lf_flow_train_opts *o);
 /* Collective: loss, statistics and gradient of a global batch of `batch` samples split
  * over the ranks (sample b from the prior stream (seed, PRIOR|step) at index b on any

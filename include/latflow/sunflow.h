@@ -229,7 +229,7 @@ int lf_sunflow_train_step(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam 
  * rank count; clip > 0: gradient 2-norm clipping. The default: path gradient, fast sums,
  * chunk 8, no clipping. Allocate the workspace with lf_flow_local_batch(batch, o). */
 lf_flow_train_opts lf_sunflow_train_opts_default(void);
-/* Collective: loss, statistics and gradient of a global batch of `batch` samples split
+/* Collective (o->self: not): loss, statistics and gradient of a global batch of `batch` samples split
  * over the ranks (sample b from the Haar prior stream (seed, PRIOR|step) at index b on any
  * rank); st describes the whole global batch; the gradient is the global one on every
  * rank. With one rank and o = {path, 0, -, 0} it equals lf_sunflow_loss_grad with a
@@ -237,7 +237,7 @@ lf_flow_train_opts lf_sunflow_train_opts_default(void);
 int lf_sunflow_loss_grad_par(lf_sunflow_model *m, lf_sunflow_batch *wb, long batch,
                              const lf_flow_train_opts *o, uint64_t seed, long step,
                              lf_sunflow_step_stats *st);
-/* Collective: lf_sunflow_loss_grad_par + the same Adam update on every rank (LF_ESTATE on
+/* Collective (o->self: not): lf_sunflow_loss_grad_par + the same Adam update on every rank (LF_ESTATE on
  * every rank if opt does not hold lf_sunflow_model_nparams moments). */
 int lf_sunflow_train_step_par(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt,
                               double lr, long batch, const lf_flow_train_opts *o, uint64_t seed,

@@ -42,7 +42,7 @@ double lf_flow_ess(const double *logw, long n) {
 }
 
 lf_flow_train_opts lf_flow_train_opts_default(void) {
-  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK, 0.0};
+  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK, 0.0, 0};
   return o;
 }
 
@@ -65,7 +65,7 @@ static void local_plan(long B, const lf_flow_train_opts *o, int coll, long *chun
 long lf_flow_local_batch(long batch, const lf_flow_train_opts *o) {
   /* the largest share over ranks is rank 0's: lf_par_block gives the remainder to the
    * first ranks */
-  const long size = lf_par_size();
+  const long size = o && o->self ? 1 : lf_par_size();
   long most = (batch + size - 1) / size;
   if (o && o->deterministic) {
     long chunk = o->chunk > 0 ? o->chunk : DEFAULT_CHUNK;
@@ -235,13 +235,14 @@ int lf_flow_loss_grad_par(lf_flow_model *m, lf_flow_batch *wb, long batch,
                           const lf_flow_train_opts *o, uint64_t seed, long step,
                           lf_flow_step_stats *st) {
   lf_flow_train_opts d = o ? *o : lf_flow_train_opts_default();
-  return loss_grad(m, wb, batch, &d, seed, step, st, 1);
+  return loss_grad(m, wb, batch, &d, seed, step, st, !d.self);
 }
 
 int lf_flow_train_step_par(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
                            long batch, const lf_flow_train_opts *o, uint64_t seed, long step,
                            lf_flow_step_stats *st) {
-  int rc = lf_par_agree(check_opt(m, opt));
+  int rc = check_opt(m, opt);
+  if (!(o && o->self)) rc = lf_par_agree(rc);
   if (!rc) rc = lf_flow_loss_grad_par(m, wb, batch, o, seed, step, st);
   if (!rc) lf_nn_adam_step(opt, lr, m->P.data, m->P.grad);
   return rc;

@@ -119,13 +119,14 @@ int lf_sunflow_loss_grad_par(lf_sunflow_model *m, lf_sunflow_batch *wb, long bat
                              const lf_flow_train_opts *o, uint64_t seed, long step,
                              lf_sunflow_step_stats *st) {
   lf_flow_train_opts d = o ? *o : lf_sunflow_train_opts_default();
-  return loss_grad(m, wb, batch, &d, seed, step, st, 1);
+  return loss_grad(m, wb, batch, &d, seed, step, st, !d.self);
 }
 
 int lf_sunflow_train_step_par(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt,
                               double lr, long batch, const lf_flow_train_opts *o, uint64_t seed,
                               long step, lf_sunflow_step_stats *st) {
-  int rc = lf_par_agree(check_opt(m, opt));
+  int rc = check_opt(m, opt);
+  if (!(o && o->self)) rc = lf_par_agree(rc);
   if (!rc) rc = lf_sunflow_loss_grad_par(m, wb, batch, o, seed, step, st);
   if (!rc) lf_nn_adam_step(opt, lr, m->P.data, m->P.grad);
   return rc;
