@@ -17,7 +17,10 @@
  * batch is the same for any rank count; the per-sample losses are gathered (lf_par_allgather)
  * so loss, ESS and acceptance are those of the global batch; gradients are summed with
  * MPI (fast) or, in deterministic mode, per fixed chunk of samples in global chunk order
- * (lf_par_sum_chunks), bitwise independent of the rank count.
+ * (lf_par_sum_chunks), bitwise independent of the rank count. All of this is the
+ * family-independent driver lf_flow_loss_grad_chunked, shared with the SU(N) flows
+ * (src/sunflow/train.c); a family supplies one chunk callback (prior at global indices,
+ * forward, action, backward), the U(1) one is u1_chunk below.
  * Thread contract: the heavy passes are the OpenMP batch passes of model.c; reductions
  * here are serial in sample order.
  */
