@@ -17,7 +17,8 @@
  * {"ess", "loss", "steps_per_second", "model", ...}; "ess" is measured on 1024 fresh samples.
  * --gradient path uses the path-gradient estimator (Vaitl et al. 2207.08219; the default for
  * SU(N) presets), --gradient reparam the reparameterisation gradient (default for U(1)).
- * Under mpirun/srun the global batch is split over the ranks (docs/flows.md): sample b
+ * Under mpirun/srun the global batch is split over the ranks for both families (one
+ * driver, docs/flows.md, docs/sunflow.md): sample b
  * is the same on any rank count, gradients are all-reduced (--deterministic: chunked sums
  * in global order, bitwise independent of the rank count); rank 0 writes the files.
  */
@@ -103,7 +104,7 @@ static int train_main(int argc, char **argv) {
       {"bins", CLI_INT, &bins, "K", "spline bins (U(1) NCP: mixture components) (preset's)"},
       {"init-from", CLI_STR, &init_from, "FILE", "start from this model's parameters and architecture (another lattice or beta allowed)"},
       {"gradient", CLI_STR, &gradient, "KIND", "path (Vaitl et al. 2207.08219) or reparam (default: path for SU(N), reparam for U(1))"},
-      {"clip-grad", CLI_DOUBLE, &clip, "NORM", "U(1): rescale gradients whose 2-norm exceeds NORM (default 0: off)"},
+      {"clip-grad", CLI_DOUBLE, &clip, "NORM", "rescale gradients whose 2-norm exceeds NORM (default 0: off)"},
       {"deterministic", CLI_FLAG, &determ, NULL, "MPI: sum gradients in a fixed order (bitwise equal for any rank count)"},
       {0}};
   const cli_spec spec = {CMD, "latflow train --preset NAME --out DIR [options]",
@@ -222,7 +223,7 @@ static int train_main(int argc, char **argv) {
     code = LF_EXIT_FAIL;
   }
   topts.path = gradient ? !strcmp(gradient, "path") : fl.sun;
-  const long local_batch = fl.sun ? batch : lf_flow_local_batch(batch, &topts);
+  const long local_batch = lf_flow_local_batch(batch, &topts);
   int rc = code ? LF_OK : app_flow_workspace(&fl, (int)local_batch);
   if (rc) code = cli_fail(CMD, rc);
   if ((code = cli_agree_exit(CMD, code)) != LF_EXIT_OK) {

@@ -216,20 +216,7 @@ int app_flow_train_step(app_flow *f, lf_nn_adam *opt, double lr, long batch,
                         const lf_flow_train_opts *o, uint64_t seed, long step,
                         lf_flow_step_stats *st) {
   if (!f->sun) return lf_flow_train_step_par(f->u1, f->u1b, opt, lr, batch, o, seed, step, st);
-  int rc = LF_OK;
-  if (lf_par_size() > 1)
-    rc = LF_ERROR(LF_EUNSUP, "data-parallel training of SU(N) flows is not implemented; run "
-                             "'latflow train' for SU(N) presets on one rank");
-  else if (batch != f->batch)
-    rc = LF_ERROR(LF_ESTATE, "SU(N) training batch %ld but workspace %d", batch, f->batch);
-  if ((rc = lf_par_agree(rc)) != LF_OK) return rc;
-  lf_sunflow_step_stats ss;
-  rc = lf_sunflow_train_step(f->sm, f->smb, opt, lr, seed, step,
-                             o && o->path ? LF_SUNFLOW_GRAD_PATH : LF_SUNFLOW_GRAD_REPARAM, &ss);
-  if (rc) return rc;
-  st->loss = ss.loss, st->loss_err = ss.loss_err, st->ess = ss.ess;
-  st->acceptance = NAN, st->grad_norm = ss.grad_norm;
-  return LF_OK;
+  return lf_sunflow_train_step_par(f->sm, f->smb, opt, lr, batch, o, seed, step, st);
 }
 
 void app_flow_describe(const app_flow *f, char *cfg, size_t ncfg, char *theory, size_t ntheory,

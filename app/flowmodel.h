@@ -63,9 +63,9 @@ int app_flow_preset_training(const char *preset, lf_flow_train_defaults *d);
 size_t app_flow_nparams(const app_flow *f);
 /* (Re)allocate the batch workspace for n samples at once. */
 int app_flow_workspace(app_flow *f, int n);
-/* Collective under MPI: one training step on a global batch (U(1): data-parallel;
- * SU(N): one rank only, LF_EUNSUP otherwise). o->path selects path gradients. For SU(N)
- * st->acceptance is NAN (not estimated). */
+/* Collective under MPI: one data-parallel training step on a global batch, both families
+ * through flow's driver (lf_flow_train_step_par, lf_sunflow_train_step_par); the workspace
+ * must hold lf_flow_local_batch(batch, o) samples. o->path selects path gradients. */
 int app_flow_train_step(app_flow *f, lf_nn_adam *opt, double lr, long batch,
                         const lf_flow_train_opts *o, uint64_t seed, long step,
                         lf_flow_step_stats *st);

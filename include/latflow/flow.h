@@ -221,17 +221,21 @@ int lf_flow_train_step(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, dou
 int lf_flow_loss_grad(lf_flow_model *m, lf_flow_batch *wb, uint64_t seed, long step,
                       lf_flow_step_stats *st);
 /* Data-parallel training (docs/flows.md). Functions marked collective run on every
- * MPI rank (lf_par_*) and return the same status everywhere; with one rank (or no MPI)
- * they are the plain single-process functions. */
+ * MPI rank (lf_par_*) and return the same status everywhere (except with o->self); with
+ * one rank (or no MPI) they are the plain single-process functions. The driver is shared
+ * with the SU(N) flows (lf_flow_loss_grad_chunked below, sunflow.h). */
 typedef struct {
   int path;          /* 1: path-gradient estimator (Vaitl et al. 2207.08219), 0: reparam. */
   int deterministic; /* 1: gradients of fixed chunks of `chunk` samples summed in global
                         chunk order: bitwise independent of the rank count             */
   int chunk;         /* samples per chunk in deterministic mode (0: 8)                  */
   double clip;       /* > 0: rescale the gradient to this 2-norm if it is larger (0: off) */
+  int self;          /* 1: not collective: the calling rank computes the whole global batch
+                        alone with the same chunking (the one-rank reference, for tests) */
 } lf_flow_train_opts;
 lf_flow_train_opts lf_flow_train_opts_default(void); /* reparameterisation, fast sums */
-/* Samples this rank computes at once for a global batch: allocate the workspace with it. */
+/* Samples this rank computes at once for a global batch: allocate the workspace with it
+ * (with o->self: as if it were the only rank). */
 long lf_flow_local_batch(long batch, const lf_flow_train_opts *o);
 /* Collective: loss, statistics and gradient of a global batch of `batch` samples split
  * over the ranks (sample b from the prior stream (seed, PRIOR|step) at index b on any
@@ -244,6 +248,35 @@ int lf_flow_loss_grad_par(lf_flow_model *m, lf_flow_batch *wb, long batch,
 int lf_flow_train_step_par(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
                            long batch, const lf_flow_train_opts *o, uint64_t seed, long step,
                            lf_flow_step_stats *st);
+/* The family-independent driver of (data-parallel) reverse-KL training, shared by the
+ * U(1) flow and the SU(N) flows (sunflow.h). It plans which samples of the global batch
+ * this rank computes (lf_par_block over samples, or over fixed chunks of o->chunk samples
+ * in deterministic mode), asks the family's `chunk` callback for them one workspace-full
+ * at a time, gathers the per-sample losses l_b = log q_b + S_b of the whole batch
+ * (lf_par_allgather) into the statistics of lf_flow_step_stats (mean, error, ESS,
+ * independence-Metropolis acceptance), sums the gradient (allreduce, or per chunk in
+ * global chunk order with lf_par_sum_chunks), clips it to o->clip and checks that loss
+ * and gradient are finite (LF_ENAN). With collective = 0 the calling rank computes the
+ * whole batch alone (the serial lf_*_loss_grad). The callback contract: */
+typedef struct {
+  /* For samples first..first+n-1 (1 <= n <= capacity) of a global batch of `batch`
+   * samples: draw sample b from the prior stream (seed, LF_RNG_TAG(PRIOR, step)) at its
+   * global index b, push it through the flow, write l[b - first] = log q_b + S_b and WRITE
+   * (overwrite) into grad the parameter gradient of sum_b (1/batch) (log q_b + S_b) over
+   * these samples (path = 1: path-gradient estimator, 0: reparameterisation). Returns a
+   * status; the driver makes collective calls agree on it. */
+  int (*chunk)(void *ctx, uint64_t seed, long step, long first, int n, long batch, int path,
+               double *l);
+  void *ctx;
+  double *grad;   /* the model's gradient vector: nparams doubles, the global one on return */
+  size_t nparams;
+  int capacity;   /* most samples one chunk call takes (the workspace batch) */
+} lf_flow_chunk_fn;
+/* Collective if `collective` (all ranks, same status): fills st and fn->grad as described
+ * above for a global batch of `batch` >= 1 samples. LF_EINVAL if this rank would compute
+ * more samples at once than fn->capacity (allocate with lf_flow_local_batch). */
+int lf_flow_loss_grad_chunked(const lf_flow_chunk_fn *fn, long batch, const lf_flow_train_opts *o,
+                              uint64_t seed, long step, int collective, lf_flow_step_stats *st);
 /* Batch ESS/B from log weights (log-sum-exp stable); n entries. */
 double lf_flow_ess(const double *logw, long n);
 

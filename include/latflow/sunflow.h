@@ -51,6 +51,7 @@
 
 #include <stdint.h>
 
+#include "latflow/flow.h"
 #include "latflow/group.h"
 #include "latflow/nn.h"
 
@@ -197,12 +198,10 @@ double lf_sunflow_plaquette(const lf_sunflow_model *m, const lf_cplx *u);
 void lf_sunflow_gauge_transform(const lf_sunflow_model *m, const lf_cplx *g, lf_cplx *u);
 
 /* ---------------------------------------------------------------- training */
-typedef struct {
-  double loss;       /* mean(log q + S)                                       */
-  double loss_err;   /* its standard error                                    */
-  double ess;        /* batch ESS / B                                         */
-  double grad_norm;
-} lf_sunflow_step_stats;
+/* The statistics of flow.h (one driver trains both families): loss = mean(log q + S), its
+ * standard error, batch ESS / B, independence-Metropolis acceptance estimate over the
+ * batch, gradient 2-norm before clipping. */
+typedef lf_flow_step_stats lf_sunflow_step_stats;
 
 /* Gradient estimators of the reverse KL (docs/sunflow.md "training"):
  *   PATH (default; Vaitl et al. 2207.08219): dL/dparams = mean_b [ (grad_x (log q + S))|_params
@@ -212,9 +211,10 @@ typedef struct {
  * Both are unbiased estimators of the same gradient. */
 typedef enum { LF_SUNFLOW_GRAD_PATH = 0, LF_SUNFLOW_GRAD_REPARAM = 1 } lf_sunflow_grad_kind;
 
-/* Reverse KL: prior batch (tag LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, step)), forward, action,
- * loss L = mean_b (log q + S), its gradient (estimator `kind`) into the model gradient.
- * LF_ENAN if the loss or the gradient is not finite. */
+/* Reverse KL on this process alone (not collective): prior batch of the workspace size
+ * (tag LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, step), samples 0..B-1), forward, action, loss
+ * L = mean_b (log q + S), its gradient (estimator `kind`) into the model gradient (not
+ * clipped). LF_ENAN if the loss or the gradient is not finite. */
 int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t seed, long step,
                          lf_sunflow_grad_kind kind, lf_sunflow_step_stats *st);
 /* loss_grad + lf_nn_adam_step(opt, lr, ...) (lr < 0: opt->cfg.lr). opt must hold
@@ -222,6 +222,26 @@ int lf_sunflow_loss_grad(lf_sunflow_model *m, lf_sunflow_batch *wb, uint64_t see
 int lf_sunflow_train_step(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt, double lr,
                           uint64_t seed, long step, lf_sunflow_grad_kind kind,
                           lf_sunflow_step_stats *st);
+/* Data-parallel training with the U(1) flow's semantics and driver (flow.h
+ * lf_flow_loss_grad_chunked; docs/sunflow.md "Data-parallel training"). Options are flow's
+ * lf_flow_train_opts: path = 1 selects LF_SUNFLOW_GRAD_PATH, 0 REPARAM; deterministic and
+ * chunk: gradients summed per fixed chunk in global chunk order, bitwise independent of the
+ * rank count; clip > 0: gradient 2-norm clipping. The default: path gradient, fast sums,
+ * chunk 8, no clipping. Allocate the workspace with lf_flow_local_batch(batch, o). */
+lf_flow_train_opts lf_sunflow_train_opts_default(void);
+/* Collective (o->self: not): loss, statistics and gradient of a global batch of `batch` samples split
+ * over the ranks (sample b from the Haar prior stream (seed, PRIOR|step) at index b on any
+ * rank); st describes the whole global batch; the gradient is the global one on every
+ * rank. With one rank and o = {path, 0, -, 0} it equals lf_sunflow_loss_grad with a
+ * workspace of `batch` samples bitwise. o = NULL: lf_sunflow_train_opts_default(). */
+int lf_sunflow_loss_grad_par(lf_sunflow_model *m, lf_sunflow_batch *wb, long batch,
+                             const lf_flow_train_opts *o, uint64_t seed, long step,
+                             lf_sunflow_step_stats *st);
+/* Collective (o->self: not): lf_sunflow_loss_grad_par + the same Adam update on every rank (LF_ESTATE on
+ * every rank if opt does not hold lf_sunflow_model_nparams moments). */
+int lf_sunflow_train_step_par(lf_sunflow_model *m, lf_sunflow_batch *wb, lf_nn_adam *opt,
+                              double lr, long batch, const lf_flow_train_opts *o, uint64_t seed,
+                              long step, lf_sunflow_step_stats *st);
 
 /* ---------------------------------------------------------------- files */
 /* Parameters (lf_nn_params_save) with string metadata format=latflow-sunflow-v1,

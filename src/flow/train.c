@@ -17,7 +17,10 @@
  * batch is the same for any rank count; the per-sample losses are gathered (lf_par_allgather)
  * so loss, ESS and acceptance are those of the global batch; gradients are summed with
  * MPI (fast) or, in deterministic mode, per fixed chunk of samples in global chunk order
- * (lf_par_sum_chunks), bitwise independent of the rank count.
+ * (lf_par_sum_chunks), bitwise independent of the rank count. All of this is the
+ * family-independent driver lf_flow_loss_grad_chunked, shared with the SU(N) flows
+ * (src/sunflow/train.c); a family supplies one chunk callback (prior at global indices,
+ * forward, action, backward), the U(1) one is u1_chunk below.
  * Thread contract: the heavy passes are the OpenMP batch passes of model.c; reductions
  * here are serial in sample order.
  */
@@ -42,7 +45,7 @@ double lf_flow_ess(const double *logw, long n) {
 }
 
 lf_flow_train_opts lf_flow_train_opts_default(void) {
-  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK, 0.0};
+  lf_flow_train_opts o = {0, 0, DEFAULT_CHUNK, 0.0, 0};
   return o;
 }
 
@@ -65,7 +68,7 @@ static void local_plan(long B, const lf_flow_train_opts *o, int coll, long *chun
 long lf_flow_local_batch(long batch, const lf_flow_train_opts *o) {
   /* the largest share over ranks is rank 0's: lf_par_block gives the remainder to the
    * first ranks */
-  const long size = lf_par_size();
+  const long size = o && o->self ? 1 : lf_par_size();
   long most = (batch + size - 1) / size;
   if (o && o->deterministic) {
     long chunk = o->chunk > 0 ? o->chunk : DEFAULT_CHUNK;
@@ -104,9 +107,9 @@ static int sum_chunks_local(const double *cg, long nchunks, size_t np, double *o
   return LF_OK;
 }
 
-static int loss_grad(lf_flow_model *m, lf_flow_batch *wb, long B, const lf_flow_train_opts *o,
-                     uint64_t seed, long step, lf_flow_step_stats *st, int coll) {
-  const size_t V2 = 2 * (size_t)m->V, np = m->P.n;
+int lf_flow_loss_grad_chunked(const lf_flow_chunk_fn *fn, long B, const lf_flow_train_opts *o,
+                              uint64_t seed, long step, int coll, lf_flow_step_stats *st) {
+  const size_t np = fn->nparams;
   long chunk, c0, nc, nchunks;
   local_plan(B, o, coll, &chunk, &c0, &nc, &nchunks);
   const long first = o->deterministic ? c0 * chunk : c0;
@@ -114,44 +117,20 @@ static int loss_grad(lf_flow_model *m, lf_flow_batch *wb, long B, const lf_flow_
   if (first + nloc > B) nloc = B - first;
   if (nloc < 0) nloc = 0;
   int rc = LF_OK;
-  if (chunk > wb->batch)
+  if (chunk > fn->capacity)
     rc = LF_ERROR(LF_EINVAL, "this rank computes %ld samples at once but the flow workspace "
-                             "holds %d; allocate it with lf_flow_local_batch", chunk, wb->batch);
-  const size_t cap = (size_t)(chunk > 0 ? chunk : 1);
-  double *x = rc ? NULL : lf_alloc(cap * V2 * sizeof(double));
-  double *gx = rc ? NULL : lf_alloc(cap * V2 * sizeof(double));
-  double *dlq = rc || !o->path ? NULL : lf_alloc(cap * V2 * sizeof(double));
-  double *lq = rc ? NULL : lf_alloc((3 * cap + 2 * (size_t)B + (size_t)nloc + 1) * sizeof(double));
+                             "holds %d; allocate it with lf_flow_local_batch", chunk, fn->capacity);
+  double *all = rc ? NULL : lf_alloc((2 * (size_t)B + (size_t)nloc + 1) * sizeof(double));
   double *cg = rc || !o->deterministic ? NULL : lf_alloc(((size_t)nc * np + 1) * sizeof(double));
-  if (!rc && (!x || !gx || !lq || (o->path && !dlq) || (o->deterministic && !cg)))
+  if (!rc && (!all || (o->deterministic && !cg)))
     rc = LF_ERROR(LF_ENOMEM, "out of memory for a training batch");
-  double *glq = lq + cap, *S = lq + 2 * cap, *all = lq + 3 * cap, *logw = all + B,
-         *mine = logw + B;
-  const double beta = m->cfg.beta, inv = 1.0 / (double)B;
+  double *logw = all + B, *mine = logw + B;
   for (long c = 0; !rc && c < nc; c++) {
     const long f = o->deterministic ? (c0 + c) * chunk : first;
     int n = (int)(f + chunk > B ? B - f : chunk);
-    if (n < 0) n = 0;
-    lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (uint64_t)step), f, n, x);
-    rc = o->path ? lf_flow_forward_path(m, wb, n, x, x, lq, dlq)
-                 : lf_flow_forward(m, wb, n, x, x, lq);
-    if (rc) break;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n; b++) {
-      double *g = gx + (size_t)b * V2;
-      S[b] = lf_flow_action(m, beta, x + (size_t)b * V2, g);
-      if (o->path) {
-        const double *d = dlq + (size_t)b * V2;
-        for (size_t i = 0; i < V2; i++) g[i] = (g[i] + d[i]) * inv;
-        glq[b] = 0.0;
-      } else {
-        for (size_t i = 0; i < V2; i++) g[i] *= inv;
-        glq[b] = inv;
-      }
-    }
-    for (int b = 0; b < n; b++) mine[f - first + b] = lq[b] + S[b];
-    rc = lf_flow_backward(m, wb, n, gx, glq);
-    if (!rc && cg) memcpy(cg + (size_t)c * np, m->P.grad, np * sizeof(double));
+    if (n > 0) rc = fn->chunk(fn->ctx, seed, step, f, n, B, o->path, mine + (f - first));
+    else memset(fn->grad, 0, np * sizeof(double)); /* a rank without samples adds zero */
+    if (!rc && cg) memcpy(cg + (size_t)c * np, fn->grad, np * sizeof(double));
   }
   if (coll) rc = lf_par_agree(rc);
   if (!rc) rc = coll ? lf_par_allgather(mine, first, nloc, B, 1, all)
@@ -162,18 +141,74 @@ static int loss_grad(lf_flow_model *m, lf_flow_batch *wb, long B, const lf_flow_
       rc = LF_ERROR(LF_ENAN, "the loss is %g at step %ld; lower the learning rate (--lr) or "
                              "resume from the last checkpoint", st->loss, step);
   }
-  if (!rc && cg) rc = coll ? lf_par_sum_chunks(cg, c0, nc, nchunks, (long)np, m->P.grad)
-                           : sum_chunks_local(cg, nchunks, np, m->P.grad);
+  if (!rc && cg) rc = coll ? lf_par_sum_chunks(cg, c0, nc, nchunks, (long)np, fn->grad)
+                           : sum_chunks_local(cg, nchunks, np, fn->grad);
   else if (!rc && coll && lf_par_size() > 1)
-    rc = lf_par_allreduce_sum(m->P.grad, (long)np);
+    rc = lf_par_allreduce_sum(fn->grad, (long)np);
   if (!rc) {
     /* the norm before clipping (summed in index order); clip 0: no clipping */
-    st->grad_norm = lf_nn_clip_grad_norm(m->P.grad, np, o->clip > 0 ? o->clip : 0.0);
+    st->grad_norm = lf_nn_clip_grad_norm(fn->grad, np, o->clip > 0 ? o->clip : 0.0);
     if (!isfinite(st->grad_norm))
       rc = LF_ERROR(LF_ENAN, "the gradient is not finite at step %ld; lower the learning rate "
                              "(--lr) or resume from the last checkpoint", step);
   }
-  lf_free(x), lf_free(gx), lf_free(dlq), lf_free(lq), lf_free(cg);
+  lf_free(all), lf_free(cg);
+  return rc;
+}
+
+/* the U(1) chunk: scratch for `capacity` samples of the model's workspace */
+typedef struct {
+  lf_flow_model *m;
+  lf_flow_batch *wb;
+  double *x, *gx, *dlq, *lq; /* [cap][2V] x3, [3 cap]: log q, dL/dlog q, S */
+} u1_chunk_ctx;
+
+static int u1_chunk(void *ctx, uint64_t seed, long step, long first, int n, long B, int path,
+                    double *l) {
+  u1_chunk_ctx *u = ctx;
+  lf_flow_model *m = u->m;
+  const size_t V2 = 2 * (size_t)m->V, cap = (size_t)u->wb->batch;
+  double *x = u->x, *gx = u->gx, *dlq = u->dlq, *lq = u->lq, *glq = lq + cap, *S = lq + 2 * cap;
+  const double beta = m->cfg.beta, inv = 1.0 / (double)B;
+  lf_flow_prior_sample(m, seed, LF_RNG_TAG(LF_RNG_PURPOSE_PRIOR, (uint64_t)step), first, n, x);
+  LF_CHECK(path ? lf_flow_forward_path(m, u->wb, n, x, x, lq, dlq)
+                : lf_flow_forward(m, u->wb, n, x, x, lq));
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < n; b++) {
+    double *g = gx + (size_t)b * V2;
+    S[b] = lf_flow_action(m, beta, x + (size_t)b * V2, g);
+    if (path) {
+      const double *d = dlq + (size_t)b * V2;
+      for (size_t i = 0; i < V2; i++) g[i] = (g[i] + d[i]) * inv;
+      glq[b] = 0.0;
+    } else {
+      for (size_t i = 0; i < V2; i++) g[i] *= inv;
+      glq[b] = inv;
+    }
+  }
+  for (int b = 0; b < n; b++) l[b] = lq[b] + S[b];
+  return lf_flow_backward(m, u->wb, n, gx, glq);
+}
+
+static int loss_grad(lf_flow_model *m, lf_flow_batch *wb, long B, const lf_flow_train_opts *o,
+                     uint64_t seed, long step, lf_flow_step_stats *st, int coll) {
+  const size_t V2 = 2 * (size_t)m->V, cap = (size_t)(wb->batch > 0 ? wb->batch : 1);
+  int rc = B < 1 ? LF_ERROR(LF_EINVAL, "global batch %ld; use at least 1", B) : LF_OK;
+  u1_chunk_ctx u = {m, wb, NULL, NULL, NULL, NULL};
+  if (!rc) {
+    u.x = lf_alloc(cap * V2 * sizeof(double));
+    u.gx = lf_alloc(cap * V2 * sizeof(double));
+    u.dlq = o->path ? lf_alloc(cap * V2 * sizeof(double)) : NULL;
+    u.lq = lf_alloc(3 * cap * sizeof(double));
+    if (!u.x || !u.gx || !u.lq || (o->path && !u.dlq))
+      rc = LF_ERROR(LF_ENOMEM, "out of memory for a training batch");
+  }
+  if (coll) rc = lf_par_agree(rc);
+  if (!rc) {
+    lf_flow_chunk_fn fn = {u1_chunk, &u, m->P.grad, m->P.n, wb->batch};
+    rc = lf_flow_loss_grad_chunked(&fn, B, o, seed, step, coll, st);
+  }
+  lf_free(u.x), lf_free(u.gx), lf_free(u.dlq), lf_free(u.lq);
   return rc;
 }
 
@@ -203,15 +238,14 @@ int lf_flow_loss_grad_par(lf_flow_model *m, lf_flow_batch *wb, long batch,
                           const lf_flow_train_opts *o, uint64_t seed, long step,
                           lf_flow_step_stats *st) {
   lf_flow_train_opts d = o ? *o : lf_flow_train_opts_default();
-  int rc = batch < 1 ? LF_ERROR(LF_EINVAL, "global batch %ld; use at least 1", batch) : LF_OK;
-  if ((rc = lf_par_agree(rc)) != LF_OK) return rc;
-  return loss_grad(m, wb, batch, &d, seed, step, st, 1);
+  return loss_grad(m, wb, batch, &d, seed, step, st, !d.self);
 }
 
 int lf_flow_train_step_par(lf_flow_model *m, lf_flow_batch *wb, lf_nn_adam *opt, double lr,
                            long batch, const lf_flow_train_opts *o, uint64_t seed, long step,
                            lf_flow_step_stats *st) {
-  int rc = lf_par_agree(check_opt(m, opt));
+  int rc = check_opt(m, opt);
+  if (!(o && o->self)) rc = lf_par_agree(rc);
   if (!rc) rc = lf_flow_loss_grad_par(m, wb, batch, o, seed, step, st);
   if (!rc) lf_nn_adam_step(opt, lr, m->P.data, m->P.grad);
   return rc;

@@ -64,7 +64,7 @@ struct lf_sunflow_batch {
   lf_nn_saved **saved;    /* [L]                                              */
   lf_cplx *tx;     /* training step (train.c, allocated on first use): x, dL/dx, grad log q,
                     * [3][batch][fs]                                                   */
-  double *tlq;     /* [4][batch]: log q, dL/dlog q, S, log w                            */
+  double *tlq;     /* [4][batch]: log q, dL/dlog q, S (chunk scratch of train.c)            */
   lf_arena arena;
 };
 

@@ -5,7 +5,9 @@
 # --deterministic and the same loss curve to round-off without it; a rank that cannot read
 # its --resume directory stops every rank with that rank's message; rank 0 alone writes;
 # sampling on 1, 2 and 3 ranks (uneven: 3 does not divide the chunks) gives the same chain
-# and the same saved configurations.
+# and the same saved configurations. SU(N) training (su2-2d on 4x4, batch 12) shares the
+# U(1) driver and is checked the same way: bitwise with --deterministic, to round-off
+# without it, and it reports the acceptance estimate.
 # Needs LATFLOW_MPIEXEC (mpirun) in the environment; skipped (exit 77) without MPI.
 . "$(dirname "$0")/lib.sh"
 M="${LATFLOW_MPIEXEC:-}"
@@ -32,6 +34,27 @@ for np in 2 4; do
   check "path gradients, fast sums: loss curve of $np ranks = 1 rank to round-off (max rel dev $dev)" \
     awk -v d="$dev" 'BEGIN { exit !(d < 1e-9) }'
 done
+# SU(N) flows train through the same driver: su2-2d on 4x4, global batch 12 (--deterministic:
+# chunks of 8 and 4, so 2 of 4 ranks idle; without it the samples split 6/6 or 3/3/3/3)
+sargs=(train --preset su2-2d --lattice 4x4 --steps 6 --batch 12 --ess-samples 0)
+for np in 1 2 4; do
+  run $np "${sargs[@]}" --deterministic --out "$T/sd$np" > "$T/sd$np.log" 2>&1 ||
+    bad "su2-2d np $np deterministic training failed: $(tail -2 "$T/sd$np.log")"
+  run $np "${sargs[@]}" --out "$T/sn$np" > "$T/sn$np.log" 2>&1 ||
+    bad "su2-2d np $np training failed: $(tail -2 "$T/sn$np.log")"
+done
+for np in 2 4; do
+  check "su2-2d --deterministic: model of $np ranks bitwise equal to 1 rank" \
+    cmp -s "$T/sd1/model.safetensors" "$T/sd$np/model.safetensors"
+  check "su2-2d --deterministic: metrics (loss, ESS, acceptance, grad norm) of $np ranks equal to 1 rank" \
+    cmp -s <(cols "$T/sd1/metrics.csv") <(cols "$T/sd$np/metrics.csv")
+  dev=$(paste -d, <(cols "$T/sn1/metrics.csv") <(cols "$T/sn$np/metrics.csv") |
+        awk -F, 'NR > 1 { d = ($2 - $8) / $2; if (d < 0) d = -d; if (d > m) m = d } END { printf "%.3g", m + 0 }')
+  check "su2-2d path gradients, fast sums: loss curve of $np ranks = 1 rank to round-off (max rel dev $dev)" \
+    awk -v d="$dev" 'BEGIN { exit !(d < 1e-9) }'
+done
+check "su2-2d: the acceptance estimate is reported (not nan)" \
+  awk -F, 'NR > 1 && ($5 == "nan" || $5 == "") { exit 1 }' "$T/sd4/metrics.csv"
 # fewer samples than ranks: ranks without samples take part with empty batches
 run 4 train --preset u1-tutorial --steps 3 --batch 2 --out "$T/tiny4" > /dev/null 2>&1 &&
   run 1 train --preset u1-tutorial --steps 3 --batch 2 --out "$T/tiny1" > /dev/null 2>&1
