@@ -6,95 +6,37 @@
  * The generic lf_mat_* of group.h are out-of-line calls with a size switch; the staple
  * network of the learned active loops (lal.c) makes ~10^3 3x3 products per site, so these
  * are inlined here. N = 3 uses AVX2+FMA when the compiler targets it (-march=native,
- * LATFLOW_NATIVE; the same scheme as src/action/su3_simd.h: a ymm holds two complex
- * numbers, row i of c = s b is addsub(sum_k Re s_ik B_k, sum_k Im s_ik swap(B_k))), else
- * plain C loops that gcc vectorises (also with LF_SF_PORTABLE defined: tests). Results equal lf_mat_* to rounding (FMA and
- * accumulation order differ), checked by tests/sunflow/kernels.c to 1e-14 relative.
+ * LATFLOW_NATIVE; the core latflow/su3_avx2.h, shared with the action module), else
+ * plain C loops that gcc vectorises (also with LF_SF_PORTABLE defined: tests). Results
+ * equal lf_mat_* to rounding (FMA and accumulation order differ), checked by tests/sunflow/kernels.c to 1e-14 relative.
  * Pointers must not alias (restrict); no alignment needed. N = 1 is not supported here.
  */
 #ifndef LF_SUNFLOW_KERNELS_H
 #define LF_SUNFLOW_KERNELS_H
 
 #include "latflow/group.h"
+#include "latflow/su3_avx2.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && !defined(LF_SF_PORTABLE)
-#include <immintrin.h>
+#if LF_SU3_AVX2 && !defined(LF_SF_PORTABLE)
 #define LF_SF_SIMD 1
-
-typedef struct {
-  __m256d lo[3], los[3]; /* (B_k0, B_k1) and its re<->im swap */
-  __m128d hi[3], his[3]; /* B_k2 and swap                      */
-} lf_sf_bvec;
-
-/* rows of b */
-static inline void lf_sf_brows(lf_sf_bvec *v, const lf_cplx *restrict b) {
-  const double *B = (const double *)b;
-  for (int k = 0; k < 3; k++) {
-    v->lo[k] = _mm256_loadu_pd(B + 6 * k);
-    v->hi[k] = _mm_loadu_pd(B + 6 * k + 4);
-    v->los[k] = _mm256_permute_pd(v->lo[k], 0x5);
-    v->his[k] = _mm_permute_pd(v->hi[k], 0x1);
-  }
-}
-
-/* rows of b^dag: (conj b_0k, conj b_1k), conj b_2k */
-static inline void lf_sf_bdag(lf_sf_bvec *v, const lf_cplx *restrict b) {
-  const double *B = (const double *)b;
-  const __m256d m256 = _mm256_set_pd(-0.0, 0.0, -0.0, 0.0);
-  const __m128d m128 = _mm_set_pd(-0.0, 0.0);
-  for (int k = 0; k < 3; k++) {
-    __m256d x = _mm256_castpd128_pd256(_mm_loadu_pd(B + 2 * k));
-    x = _mm256_insertf128_pd(x, _mm_loadu_pd(B + 6 + 2 * k), 1);
-    v->lo[k] = _mm256_xor_pd(x, m256);
-    v->hi[k] = _mm_xor_pd(_mm_loadu_pd(B + 12 + 2 * k), m128);
-    v->los[k] = _mm256_permute_pd(v->lo[k], 0x5);
-    v->his[k] = _mm_permute_pd(v->hi[k], 0x1);
-  }
-}
-
-/* c (+)= s b with s_ik = a_ik (adag = 0) or conj(a_ki) (adag = 1) */
-static inline void lf_sf_apply(lf_cplx *restrict c, const lf_cplx *restrict a,
-                               const lf_sf_bvec *v, int adag, int add) {
-  const double *A = (const double *)a;
-  double *C = (double *)c;
-  for (int i = 0; i < 3; i++) {
-    __m256d lo = add ? _mm256_loadu_pd(C + 6 * i) : _mm256_setzero_pd(), los = _mm256_setzero_pd();
-    __m128d hi = add ? _mm_loadu_pd(C + 6 * i + 4) : _mm_setzero_pd(), his = _mm_setzero_pd();
-    for (int k = 0; k < 3; k++) {
-      const double *s = adag ? A + 2 * (3 * k + i) : A + 2 * (3 * i + k);
-      __m256d re = _mm256_broadcast_sd(s), im = _mm256_broadcast_sd(s + 1);
-      lo = _mm256_fmadd_pd(re, v->lo[k], lo);
-      hi = _mm_fmadd_pd(_mm256_castpd256_pd128(re), v->hi[k], hi);
-      if (adag) {
-        los = _mm256_fnmadd_pd(im, v->los[k], los);
-        his = _mm_fnmadd_pd(_mm256_castpd256_pd128(im), v->his[k], his);
-      } else {
-        los = _mm256_fmadd_pd(im, v->los[k], los);
-        his = _mm_fmadd_pd(_mm256_castpd256_pd128(im), v->his[k], his);
-      }
-    }
-    _mm256_storeu_pd(C + 6 * i, _mm256_addsub_pd(lo, los));
-    _mm_storeu_pd(C + 6 * i + 4, _mm_addsub_pd(hi, his));
-  }
-}
 
 static inline void lf_sf3_mul(lf_cplx *restrict c, const lf_cplx *restrict a,
                               const lf_cplx *restrict b, int add) {
-  lf_sf_bvec v;
-  lf_sf_brows(&v, b);
-  lf_sf_apply(c, a, &v, 0, add);
+  lf_su3_bvec v;
+  lf_su3_bvec_rows(&v, b);
+  lf_su3_apply(c, a, &v, 0, add);
 }
 static inline void lf_sf3_mul_dag(lf_cplx *restrict c, const lf_cplx *restrict a,
                                   const lf_cplx *restrict b, int add) {
-  lf_sf_bvec v;
-  lf_sf_bdag(&v, b);
-  lf_sf_apply(c, a, &v, 0, add);
+  lf_su3_bvec v;
+  lf_su3_bvec_dag(&v, b);
+  lf_su3_apply(c, a, &v, 0, add);
 }
 static inline void lf_sf3_dag_mul(lf_cplx *restrict c, const lf_cplx *restrict a,
                                   const lf_cplx *restrict b, int add) {
-  lf_sf_bvec v;
-  lf_sf_brows(&v, b);
-  lf_sf_apply(c, a, &v, 1, add);
+  lf_su3_bvec v;
+  lf_su3_bvec_rows(&v, b);
+  lf_su3_apply(c, a, &v, 1, add);
 }
 #else
 #define LF_SF_SIMD 0
