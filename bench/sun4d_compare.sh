@@ -4,7 +4,8 @@
 # against su3-4d-lal (learned active loops), trained with the SAME budget of CPU time.
 #
 #   bench/sun4d_compare.sh [BUILD_DIR] [OUT_DIR]   (env: BUDGET CPU s per run (1800), BATCH (8),
-#                                                  BETA (2.0), LR (1e-3), CAL calibration steps (3),
+#                                                  BETA (2.0), LR (1e-3), LR_MIN (= LR: constant;
+#                                                  smaller: cosine), CAL calibration steps (3),
 #                                                  N proposals for the final sampling (1024))
 # 1. calibrate: CPU seconds per training step of each preset (one thread, --ess-samples 0);
 # 2. train both at once, one thread each, with steps = BUDGET / (CPU s per step) so that both
@@ -20,6 +21,7 @@ BUDGET=${BUDGET:-1800}
 BATCH=${BATCH:-8}
 BETA=${BETA:-2.0}
 LR=${LR:-1e-3}
+LR_MIN=${LR_MIN:-$LR}
 CAL=${CAL:-3}
 N=${N:-1024}
 export OMP_NUM_THREADS=1
@@ -39,7 +41,7 @@ for p in su3-4d-plaq su3-4d-lal; do
 done
 for p in su3-4d-plaq su3-4d-lal; do
   rm -rf "$O/$p"
-  "$B/latflow" train --preset "$p" --beta "$BETA" --batch "$BATCH" --lr "$LR" --steps "${steps[$p]}" \
+  "$B/latflow" train --preset "$p" --beta "$BETA" --batch "$BATCH" --lr "$LR" --lr-min "$LR_MIN" --steps "${steps[$p]}" \
     --ess-samples 0 --experiment sun4d_compare --out "$O/$p" --json > "$O/$p.train.log" 2>&1 &
 done
 wait
