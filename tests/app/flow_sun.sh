@@ -63,6 +63,8 @@ sum0=$(cksum < "$T/su2-2d/model.safetensors")
 expect_fail "sample --lattice of the wrong dimension" 1 "give 2 extents" -- \
   "$L" sample --model "$T/su2-2d/model.safetensors" --lattice 4x4x4x4 --n 10
 check "... and the model file is unchanged" test "$(cksum < "$T/su2-2d/model.safetensors")" = "$sum0"
+expect_fail "sample --decompose with an SU(N) model" 1 "U\(1\) flow models only" -- \
+  "$L" sample --model "$T/su2-2d/model.safetensors" --decompose auto --n 4
 expect_fail "SU(3) configuration under an SU(2) model" 1 "does not match the model" -- \
   "$L" eval --model "$T/su2-2d/model.safetensors" "$T/su3-2d.s/cfg_000020.lime"
 finish
