@@ -90,6 +90,10 @@ int lf_mc_hmc_trajectory(const lf_action *a, const lf_hmc_params *p, lf_gauge *f
 void lf_mc_hmc_draw_momenta(const lf_gauge *f, lf_cplx *mom, uint64_t seed, long traj);
 /* Kinetic energy sum tr(P^dag P) (chunked, thread-count independent). */
 double lf_mc_hmc_kinetic(const lf_gauge *f, const lf_cplx *mom);
+/* The Metropolis decision of trajectory `traj` (as used by lf_mc_hmc_trajectory and the
+ * distributed trajectory of dist.h): 1 if p->no_accept, dH <= 0, or u < exp_mdH with u the
+ * uniform of the stream (seed, ACCEPT|traj) -- the same decision on every rank. */
+int lf_mc_hmc_accept(const lf_hmc_params *p, uint64_t seed, long traj, double dH, double exp_mdH);
 /* Pure molecular dynamics: integrate (U, P) over time p->tau with p->nsteps steps of
  * p->integrator; no reunitarisation, no accept step. *nforce (if not NULL) receives the
  * number of force evaluations. Reversible: flip P, integrate again, flip P = identity. */

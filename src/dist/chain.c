@@ -142,14 +142,7 @@ int lf_dist_hmc_trajectory(const lf_dist *d, const lf_action *a, const lf_hmc_pa
     return LF_ERROR(LF_ENAN, "trajectory %ld gave dH = %g (field restored%s): reduce the step size tau/nsteps, "
                     "or look for a damaged input field", traj, res->dH, where);
   }
-  if (p->no_accept) {
-    res->accepted = 1;
-  } else {
-    lf_rng r;
-    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_ACCEPT, (uint64_t)traj), 0);
-    double u = lf_rng_uniform(&r);
-    res->accepted = res->dH <= 0 || u < res->exp_mdH;
-  }
+  res->accepted = lf_mc_hmc_accept(p, seed, traj, res->dH, res->exp_mdH);
   if (!res->accepted) {
     lf_gauge_copy(f, saved);
     res->S_new = S0;

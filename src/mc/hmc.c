@@ -219,6 +219,14 @@ static void unitarize_all(lf_gauge *f) {
   for (long l = 0; l < nl; l++) lf_group_unitarize(f->group, f->u + (size_t)l * ls);
 }
 
+int lf_mc_hmc_accept(const lf_hmc_params *p, uint64_t seed, long traj, double dH, double exp_mdH) {
+  if (p->no_accept) return 1;
+  lf_rng r;
+  lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_ACCEPT, (uint64_t)traj), 0);
+  double u = lf_rng_uniform(&r);
+  return dH <= 0 || u < exp_mdH;
+}
+
 int lf_mc_hmc_trajectory(const lf_action *a, const lf_hmc_params *p, lf_gauge *f, uint64_t seed,
                          long traj, lf_hmc_work *w, lf_hmc_result *res) {
   LF_CHECK(lf_mc_hmc_check(p));
@@ -245,14 +253,7 @@ int lf_mc_hmc_trajectory(const lf_action *a, const lf_hmc_params *p, lf_gauge *f
     return LF_ERROR(LF_ENAN, "trajectory %ld gave dH = %g (field restored): reduce the step size tau/nsteps",
                     traj, res->dH);
   }
-  if (p->no_accept) {
-    res->accepted = 1;
-  } else {
-    lf_rng r;
-    lf_rng_init(&r, seed, LF_RNG_TAG(LF_RNG_PURPOSE_ACCEPT, (uint64_t)traj), 0);
-    double u = lf_rng_uniform(&r);
-    res->accepted = res->dH <= 0 || u < res->exp_mdH;
-  }
+  res->accepted = lf_mc_hmc_accept(p, seed, traj, res->dH, res->exp_mdH);
   if (!res->accepted) {
     lf_gauge_copy(f, w->copy);
     res->S_new = S0;
