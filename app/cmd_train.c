@@ -272,15 +272,16 @@ static int train_main(int argc, char **argv) {
       exit_code = LF_EXIT_FAIL;
       break;
     }
+    const double cpu_s = lf_cpu_time() - cpu0; /* the same value in the CSV and the registry */
     if (csv)
       fprintf(csv, "%ld,%.10g,%.4g,%.6g,%.6g,%.6g,%.4f,%.4f\n", step, st.loss, st.loss_err, st.ess,
-              st.acceptance, st.grad_norm, lf_time_now() - t0, lf_cpu_time() - cpu0);
+              st.acceptance, st.grad_norm, lf_time_now() - t0, cpu_s);
     if (step >= avg_from) ess_avg += st.ess, loss_avg += st.loss, navg++;
     track_metric(&trk, "loss", step, st.loss);
     track_metric(&trk, "ess_batch", step, st.ess);
     track_metric(&trk, "acceptance", step, st.acceptance);
     track_metric(&trk, "lr", step, lr_t);
-    track_metric(&trk, "cpu_seconds", step, lf_cpu_time() - cpu0);
+    track_metric(&trk, "cpu_seconds", step, cpu_s);
     track_tick(&trk);
     lf_progress_note(&prog, "loss %.2f ess %.3f", st.loss, st.ess);
     lf_progress_update(&prog, step + 1);
